@@ -1,0 +1,125 @@
+"""The LMS API application factory."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import load_config
+from lms.core import http
+from lms.core.api import reject_invalid_path_values
+from lms.core.auth import configure_jwt
+from lms.core.cache import cache_settings
+from lms.core.errors import register_error_handlers
+from lms.core.ratelimit import init_rate_limits, limiter_settings
+from lms.extensions import api, cache, cors, db, migrate, talisman
+
+# Every blueprint ("module:attribute"), registered under the API prefix in this order.
+BLUEPRINTS = (
+    "lms.core.health:blp",
+    "lms.auth.routes:blp",
+    "lms.users.routes:blp",
+    "lms.courses.routes:blp",
+    "lms.courses.routes:lessons_blp",
+    "lms.enrollments.routes:blp",
+    "lms.quizzes.routes:blp",
+    "lms.quizzes.routes:attempts_blp",
+    "lms.analytics.routes:blp",
+    "lms.files.routes:blp",
+    "lms.certificates.routes:blp",
+    "lms.assignments.routes:blp",
+)
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "frame-ancestors": "'none'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",  # Swagger UI sets inline styles
+    "img-src": "'self' data: https:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
+                static_folder=None)
+    settings = load_config(config, instance_path=Path(app.instance_path))
+    app.config.update(settings)
+    app.config.update(cache_settings(settings))
+    app.config.update(limiter_settings(settings))
+    app.config.update(
+        API_TITLE=settings["PROJECT_NAME"],
+        API_VERSION=settings["VERSION"],
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/" if settings["ENABLE_API_DOCS"] else None,
+        OPENAPI_JSON_PATH="openapi.json",
+        TRUSTED_HOSTS=settings["TRUSTED_HOSTS"] or None,
+        DEBUG=settings["DEBUG"],
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    http.configure_logging(app)
+    if settings["TRUSTED_PROXY_COUNT"] > 0:
+        hops = settings["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    cache.init_app(app)
+    configure_jwt(app)
+    init_rate_limits(app)
+    cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True,
+                  expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit-Limit",
+                                  "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Limit",
+                                  "X-RateLimit-Remaining", "X-RateLimit-Reset"])
+    if settings["SECURITY_HEADERS_ENABLED"]:
+        talisman.init_app(
+            app,
+            force_https=False,  # TLS ends at the proxy; HSTS is sent on https requests only
+            frame_options="DENY",
+            referrer_policy="no-referrer",
+            permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
+            content_security_policy=CONTENT_SECURITY_POLICY,
+            strict_transport_security=True,
+            strict_transport_security_include_subdomains=True,
+            session_cookie_secure=True,
+        )
+    api.init_app(app)
+    register_error_handlers(app)
+
+    app.before_request(http.guard_request)
+    app.after_request(http.finish_response)
+    app.url_value_preprocessor(reject_invalid_path_values)
+
+    _register_modules(app)
+
+    from lms import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_modules(app: Flask) -> None:
+    import lms.models  # noqa: F401 - every table in the metadata
+
+    prefix = app.config["API_V1_PREFIX"]
+    for path in BLUEPRINTS:
+        module_name, _, attribute = path.partition(":")
+        blp = getattr(importlib.import_module(module_name), attribute)
+        api.register_blueprint(blp, url_prefix=prefix + (blp.url_prefix or "").rstrip("/"))
+
+    @app.get("/")
+    def root():
+        return {"message": "LMS Backend API"}
+
+    if app.config["ENABLE_API_DOCS"]:
+        from lms.core.docs import docs
+
+        app.register_blueprint(docs)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.core.db import UUIDPrimaryKey, utcnow
+from lms.extensions import db
+
+
+class Certificate(UUIDPrimaryKey, db.Model):
+    __tablename__ = "certificates"
+
+    certificate_number: Mapped[str] = mapped_column(String(32), unique=True)
+    # One certificate per enrollment, whatever runs twice (contract §5.25).
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), unique=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    completion_date: Mapped[date]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    storage_key: Mapped[str | None] = mapped_column(String(512))
+    is_revoked: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Mechanisms every module shares: errors, auth, permissions, pagination, cache, jobs, mail, storage."""

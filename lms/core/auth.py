@@ -1,0 +1,134 @@
+"""Who is calling: bearer access tokens checked through flask-jwt-extended, once per request.
+
+`authenticate()` verifies the bearer token (signature, HS256 only, expiry, type `access`, the
+revocation list, the user's "tokens valid after" time), loads the user and enforces the
+active/verified rules. Every failure is a 401 with `WWW-Authenticate: Bearer` (contract §5.9).
+Routes use the decorators of `lms.core.permissions`, which call this module.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app, g
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_jwt_extended.exceptions import (
+    JWTExtendedException,
+    NoAuthorizationError,
+    RevokedTokenError,
+    UserLookupError,
+    WrongTokenError,
+)
+from jwt.exceptions import PyJWTError
+
+from lms.core.errors import AppError, Unauthorized
+from lms.core.state import revocation_store
+from lms.extensions import db, jwt
+
+if TYPE_CHECKING:
+    from lms.users.models import User
+
+_NOT_VERIFIED = "Email is not verified"
+
+
+def configure_jwt(app: Flask) -> None:
+    config = app.config
+    config.update(
+        JWT_SECRET_KEY=config["SECRET_KEY"],
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=config["ACCESS_TOKEN_EXPIRE_MINUTES"]),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=config["REFRESH_TOKEN_EXPIRE_DAYS"]),
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ERROR_MESSAGE_KEY="detail",
+    )
+    jwt.init_app(app)
+
+
+def access_token_revocation_key(jti: str) -> str:
+    return f"{current_app.config['ACCESS_TOKEN_BLACKLIST_PREFIX']}:{jti}"
+
+
+def revoke_access_token(jti: str, expires_at: int) -> None:
+    """Put an access token's jti on the revocation list for the rest of its life."""
+    remaining = int(expires_at - datetime.now(timezone.utc).timestamp())
+    if remaining > 0:
+        revocation_store().set(access_token_revocation_key(jti), "1", remaining)
+
+
+def is_access_token_revoked(jti: str) -> bool:
+    if not current_app.config["ACCESS_TOKEN_BLACKLIST_ENABLED"]:
+        return False
+    return revocation_store().get(access_token_revocation_key(jti)) is not None
+
+
+@jwt.token_in_blocklist_loader
+def _token_in_blocklist(_header: dict, payload: dict) -> bool:
+    if payload.get("type") != "access":
+        return False  # refresh tokens are tracked in the database by the auth module
+    return is_access_token_revoked(payload["jti"])
+
+
+@jwt.user_lookup_loader
+def _load_user(_header: dict, payload: dict):
+    from lms.users.models import User
+
+    try:
+        user = db.session.get(User, uuid.UUID(payload["sub"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if user.tokens_valid_after is not None and payload["iat"] < int(user.tokens_valid_after.timestamp()):
+        g.auth_failure = "Token has been revoked"
+        return None
+    return user
+
+
+def authenticate() -> User:
+    """Verify the bearer access token and return the user, or raise a 401 (503 on outage)."""
+    if "current_user" in g:
+        return g.current_user
+    try:
+        verify_jwt_in_request()
+    except NoAuthorizationError as exc:
+        raise Unauthorized("Not authenticated") from exc
+    except WrongTokenError as exc:
+        raise Unauthorized("Invalid token type") from exc
+    except RevokedTokenError as exc:
+        raise Unauthorized("Token has been revoked") from exc
+    except UserLookupError as exc:
+        raise Unauthorized(g.pop("auth_failure", "Could not validate credentials")) from exc
+    except (JWTExtendedException, PyJWTError) as exc:
+        raise Unauthorized("Could not validate credentials") from exc
+    from flask_jwt_extended import current_user
+
+    user = current_user._get_current_object()
+    if current_app.config["REQUIRE_EMAIL_VERIFICATION_FOR_LOGIN"] and user.email_verified_at is None:
+        raise Unauthorized(_NOT_VERIFIED)
+    g.current_user = user
+    return user
+
+
+def authenticate_optional() -> User | None:
+    """Public reads: an absent, invalid or uncheckable token means an anonymous reader (§1.2, §5.26)."""
+    try:
+        return authenticate()
+    except AppError:
+        return None
+
+
+def current_token_claims() -> dict:
+    """The verified access token's claims (call after `authenticate()`)."""
+    return get_jwt()
+
+
+def issue_access_token(user: User) -> tuple[str, int]:
+    """A signed access token for `user` and its lifetime in seconds."""
+    from flask_jwt_extended import create_access_token
+
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    token = create_access_token(identity=str(user.id), additional_claims={"role": user.role, "typ": "access"})
+    return token, int(lifetime.total_seconds())

@@ -1,0 +1,135 @@
+"""Request-level hooks: request ids and access logs, JSON body guards, extra headers, envelope."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+from lms.core.errors import BadRequest, PayloadTooLarge
+
+access_log = logging.getLogger("lms.access")
+
+MAX_JSON_DEPTH = 32
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Paths whose bodies are not wrapped by API_RESPONSE_ENVELOPE_ENABLED (contract §1.12).
+_UNWRAPPED = ("/health", "/ready", "/auth/token")
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    if app.config["LOG_FORMAT"] == "json":
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"))
+    else:
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s [%(name)s] [%(request_id)s] %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger("lms")
+    root.handlers[:] = [handler]
+    root.setLevel(app.config["LOG_LEVEL"].upper())
+    root.propagate = False
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(app.config["LOG_LEVEL"].upper())
+
+
+def _depth_exceeded(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
+
+
+def _contains_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def guard_request() -> None:
+    """Reject what no view should ever see, before any parsing: 400/413 with the JSON body."""
+    g.request_id = _incoming_request_id() or uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        raise BadRequest("NUL bytes are not allowed in the request")
+    if request.mimetype == "multipart/form-data":
+        return
+    limit = current_app.config["MAX_JSON_BODY_KB"] * 1024
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge()
+    request.max_content_length = limit
+    if request.is_json and request.content_length != 0:
+        raw = request.get_data(cache=True)
+        if not raw:
+            return
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest("Malformed JSON body") from exc
+        if _depth_exceeded(parsed, MAX_JSON_DEPTH):
+            raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        if _contains_nul(parsed):
+            raise BadRequest("NUL bytes are not allowed in the request")
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+            raise BadRequest("NUL bytes are not allowed in the request")
+
+
+def _incoming_request_id() -> str | None:
+    value = request.headers.get("X-Request-ID", "")
+    return value if _REQUEST_ID.match(value) else None
+
+
+def finish_response(response: Response) -> Response:
+    config = current_app.config
+    request_id = g.get("request_id") or uuid.uuid4().hex
+    response.headers["X-Request-ID"] = request_id
+    if config["SECURITY_HEADERS_ENABLED"]:
+        response.headers.setdefault("X-Permitted-Cross-Domain-Policies", "none")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    for name in ("Limit", "Remaining", "Reset"):
+        value = response.headers.get(f"X-RateLimit-{name}")
+        if value is not None:
+            response.headers[f"RateLimit-{name}"] = value
+    if config["API_RESPONSE_ENVELOPE_ENABLED"]:
+        _wrap_in_envelope(response)
+    started = g.get("request_started")
+    duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
+                    extra={"method": request.method, "path": request.path,
+                           "status": response.status_code, "duration_ms": round(duration_ms, 1)})
+    return response
+
+
+def _wrap_in_envelope(response: Response) -> None:
+    if not (200 <= response.status_code < 300) or response.mimetype != "application/json":
+        return
+    if request.path.endswith(_UNWRAPPED) or request.path == "/openapi.json":
+        return
+    data = response.get_json(silent=True)
+    response.set_data(json.dumps({"success": True, "data": data, "message": "Success"}))

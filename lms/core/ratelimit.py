@@ -1,0 +1,83 @@
+"""Rate limits (contract §1.6 as changed by §5.21) on Flask-Limiter.
+
+- general: per client across all paths (an application-wide limit);
+- auth, upload, assignments: per client per endpoint, applied with the decorators below.
+Redis storage when `RATE_LIMIT_USE_REDIS` and a `REDIS_URL` are set, memory otherwise; a Redis
+outage falls back to per-process memory, never a 500. The client is the TCP peer, or the address
+ProxyFix derives from `TRUSTED_PROXY_COUNT` proxies.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter.util import get_remote_address
+
+from lms.extensions import limiter
+
+EXEMPT_PATHS = {"/", "/docs", "/openapi.json", "/redoc", "/metrics"}
+EXEMPT_SUFFIXES = ("/health", "/ready")
+
+
+def limiter_settings(config: dict) -> dict:
+    storage = "memory://"
+    options: dict = {}
+    if config["RATE_LIMIT_USE_REDIS"] and config["REDIS_URL"]:
+        storage = config["REDIS_URL"]
+        timeout = config["REDIS_SOCKET_TIMEOUT_SECONDS"]
+        options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    window = config["RATE_LIMIT_WINDOW_SECONDS"]
+    return {
+        "RATELIMIT_ENABLED": config["RATE_LIMIT_ENABLED"],
+        "RATELIMIT_STORAGE_URI": storage,
+        "RATELIMIT_STORAGE_OPTIONS": options,
+        "RATELIMIT_STRATEGY": "fixed-window",
+        "RATELIMIT_APPLICATION": f"{config['RATE_LIMIT_REQUESTS_PER_MINUTE']} per {window} seconds",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "ratelimit",
+    }
+
+
+def _exempt() -> bool:
+    path = request.path
+    return (path in EXEMPT_PATHS or path.startswith("/docs/")
+            or path.endswith(EXEMPT_SUFFIXES) or request.method == "OPTIONS")
+
+
+def init_rate_limits(app: Flask) -> None:
+    limiter.init_app(app)
+    limiter.request_filter(_exempt)
+
+
+def _user_or_ip() -> str:
+    """The bearer's user id when a valid token is present, else the client IP."""
+    from flask_jwt_extended import decode_token
+
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        try:
+            return f"user:{decode_token(header[7:])['sub']}"
+        except Exception:  # noqa: BLE001 - an unusable token counts against the IP
+            pass
+    return get_remote_address()
+
+
+def _auth_limit() -> str:
+    config = current_app.config
+    return f"{config['AUTH_RATE_LIMIT_REQUESTS_PER_MINUTE']} per {config['RATE_LIMIT_WINDOW_SECONDS']} seconds"
+
+
+def _upload_limit() -> str:
+    return f"{current_app.config['FILE_UPLOAD_RATE_LIMIT_REQUESTS_PER_HOUR']} per hour"
+
+
+def _assignment_limit() -> str:
+    config = current_app.config
+    return f"{config['ASSIGNMENT_RATE_LIMIT_REQUESTS_PER_MINUTE']} per {config['RATE_LIMIT_WINDOW_SECONDS']} seconds"
+
+
+# Per-endpoint limits for the rules of §1.6; apply to views (or a whole blueprint).
+auth_rate_limit = limiter.limit(_auth_limit, key_func=get_remote_address)
+upload_rate_limit = limiter.limit(_upload_limit, key_func=_user_or_ip)
+assignment_rate_limit = limiter.limit(_assignment_limit, key_func=_user_or_ip)

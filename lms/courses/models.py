@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.core.db import Timestamps, UUIDPrimaryKey
+from lms.extensions import db
+
+DIFFICULTY_LEVELS = ("beginner", "intermediate", "advanced")
+LESSON_TYPES = ("video", "text", "quiz", "assignment")
+
+
+class Course(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "courses"
+
+    title: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    instructor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str | None] = mapped_column(String(100), index=True)
+    difficulty_level: Mapped[str | None] = mapped_column(String(20), index=True)
+    is_published: Mapped[bool] = mapped_column(default=False, index=True)
+    thumbnail_url: Mapped[str | None] = mapped_column(Text)
+    estimated_duration_minutes: Mapped[int | None]
+    extra_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
+    # "Frontend compatibility" fields, stored verbatim from the client (contract §4.2).
+    price: Mapped[float | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    is_free: Mapped[bool | None]
+    long_description: Mapped[str | None] = mapped_column(Text)
+    preview_video_url: Mapped[str | None] = mapped_column(Text)
+    requirements: Mapped[list[str] | None] = mapped_column(JSON)
+    learning_objectives: Mapped[list[str] | None] = mapped_column(JSON)
+    total_reviews: Mapped[int | None]
+    total_quizzes: Mapped[int | None]
+    enrollment_count: Mapped[int | None]
+    average_rating: Mapped[float | None]
+    status: Mapped[str | None] = mapped_column(String(20))
+
+
+class Lesson(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "lessons"
+    __table_args__ = (
+        UniqueConstraint("course_id", "order_index"),
+        CheckConstraint("lesson_type IN ('video', 'text', 'quiz', 'assignment')", name="lesson_type"),
+    )
+
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    lesson_type: Mapped[str] = mapped_column(String(20))
+    order_index: Mapped[int]
+    parent_lesson_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL"), index=True)
+    duration_minutes: Mapped[int | None]
+    video_url: Mapped[str | None] = mapped_column(Text)
+    is_preview: Mapped[bool] = mapped_column(default=False)
+    extra_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)

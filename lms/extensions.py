@@ -1,0 +1,22 @@
+"""Extension objects: created once here, bound to the app in `create_app`."""
+
+from flask_caching import Cache
+from flask_cors import CORS
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
+
+from lms.core.api import Api
+from lms.core.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+jwt = JWTManager()
+cache = Cache()
+cors = CORS()
+talisman = Talisman()
+api = Api()
+limiter = Limiter(key_func=get_remote_address)

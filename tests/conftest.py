@@ -1,0 +1,417 @@
+"""Shared fixtures: app, database, Redis, client, users with tokens, a mail sink, query counting.
+
+Backends: PostgreSQL and Redis when `TEST_DATABASE_URL` / `TEST_REDIS_URL` are set or the defaults
+on 127.0.0.1 answer; SQLite and memory otherwise. Under `CI=true` both are required.
+Each run gets its own PostgreSQL database and its own Redis database number, so that several runs
+on one machine do not interfere. Each test runs in a transaction rolled back after it; tests marked
+`real_commits` (races between threads) commit for real and the tables are emptied after them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from sqlalchemy import event
+
+DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+PASSWORD = "Password123!"
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _choose_backends() -> tuple[str | None, str | None]:
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if database_url is None and os.environ.get("LMS_TEST_EMBEDDED") != "1" and _answers("127.0.0.1", 5432):
+        database_url = DEFAULT_DATABASE_URL
+    if redis_url is None and os.environ.get("LMS_TEST_EMBEDDED") != "1" and _answers("127.0.0.1", 6379):
+        redis_url = DEFAULT_REDIS_URL
+    if in_ci and not (database_url and redis_url):
+        pytest.exit("CI=true requires PostgreSQL and Redis (TEST_DATABASE_URL, TEST_REDIS_URL)", returncode=3)
+    return database_url, redis_url
+
+
+DATABASE_URL, REDIS_URL = _choose_backends()
+USES_POSTGRES = bool(DATABASE_URL)
+USES_REDIS = bool(REDIS_URL)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_commits: the test commits for real (thread races)")
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL")
+    config.addinivalue_line("markers", "redis: needs Redis")
+
+
+def pytest_report_header(config):
+    return [f"database: {'PostgreSQL' if USES_POSTGRES else 'SQLite'}; redis: {REDIS_URL or 'none (memory)'}"]
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and not USES_POSTGRES:
+        pytest.skip("needs PostgreSQL")
+    if item.get_closest_marker("redis") and not USES_REDIS:
+        pytest.skip("needs Redis")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- backends for this run ---------------------------------------------------------------------
+
+def _replace_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextmanager
+def postgres_database(base_url: str):
+    """A fresh, empty PostgreSQL database for the duration of the block."""
+    import psycopg2
+
+    name = f"lms_test_{uuid.uuid4().hex[:12]}"
+    admin_url = base_url.replace("postgresql+psycopg2://", "postgresql://")
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield _replace_database(admin_url, name)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.close()
+
+
+@contextmanager
+def claimed_redis_database(base_url: str):
+    """Claim a Redis database number no other concurrent run holds; flushed before and after."""
+    control = redis.Redis.from_url(base_url)
+    token = uuid.uuid4().hex
+    for number in range(1, 16):
+        if control.set(f"lms-test-claim:{number}", token, nx=True, ex=3600):
+            break
+    else:
+        pytest.exit("no free Redis database for this test run", returncode=3)
+    url = urlunsplit(urlsplit(base_url)._replace(path=f"/{number}"))
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        if control.get(f"lms-test-claim:{number}") == token.encode():
+            control.delete(f"lms-test-claim:{number}")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if USES_POSTGRES:
+        with postgres_database(DATABASE_URL) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'lms.db'}"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    if USES_REDIS:
+        with claimed_redis_database(REDIS_URL) as url:
+            yield url
+    else:
+        yield ""
+
+
+# --- mail sink -----------------------------------------------------------------------------------
+
+class Outbox:
+    """Messages received by the local SMTP sink."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    outbox = Outbox()
+    port = free_port()
+    controller = Controller(outbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield outbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_outbox(smtp_sink) -> Outbox:
+    outbox, _ = smtp_sink
+    outbox.clear()
+    return outbox
+
+
+# --- the app -------------------------------------------------------------------------------------
+
+def settings_for_tests(database_url: str, redis_url: str, smtp_port: int, tmp: Path) -> dict:
+    """The testing configuration; tests that need a variant build their own app from this."""
+    return {
+        "ENVIRONMENT": "testing",
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "BCRYPT_ROUNDS": 4,
+        "TASKS_FORCE_INLINE": True,
+        "RATE_LIMIT_ENABLED": False,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_port,
+        "SMTP_USE_TLS": False,
+        "UPLOAD_DIR": str(tmp / "uploads"),
+        "CERTIFICATES_DIR": str(tmp / "certificates"),
+        "LOG_LEVEL": "WARNING",
+        "TESTING": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url, redis_url, smtp_sink, tmp_path_factory) -> dict:
+    _, port = smtp_sink
+    return settings_for_tests(database_url, redis_url, port, tmp_path_factory.mktemp("files"))
+
+
+@pytest.fixture(scope="session")
+def app(base_settings):
+    from lms import create_app
+    from lms.extensions import db
+
+    application = create_app(dict(base_settings))
+    with application.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _enable_sqlite_savepoints(db.engine)
+        db.create_all()
+    yield application
+
+
+def _enable_sqlite_savepoints(engine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy issue BEGIN itself."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def reset_shared_state(app) -> None:
+    """Empty Redis (this run's database) and every per-process store between tests."""
+    from lms.core.redis import redis_client
+    from lms.extensions import cache, limiter
+
+    client = redis_client(app)
+    if client is not None:
+        client.flushdb()
+    app.extensions.pop("lms.state.memory", None)
+    try:
+        cache.clear()
+    except Exception:  # noqa: BLE001 - a test may have pointed Redis at a closed port
+        pass
+    try:
+        limiter.reset()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+@pytest.fixture(autouse=True)
+def _database_scope(request, app):
+    """A transaction per test, rolled back after it; `real_commits` tests commit and are cleaned."""
+    from lms.extensions import db
+
+    reset_shared_state(app)
+    with app.app_context():
+        if request.node.get_closest_marker("real_commits"):
+            yield
+            db.session.remove()
+            _empty_all_tables()
+            return
+        connection = db.engine.connect()
+        outer = connection.begin()
+        engines = db.engines
+        original_engine, original_session = engines[None], db.session
+        engines[None] = connection
+        db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original_session
+            engines[None] = original_engine
+            outer.rollback()
+            connection.close()
+
+
+def _empty_all_tables() -> None:
+    from lms.extensions import db
+
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " CASCADE")
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- users and tokens ----------------------------------------------------------------------------
+
+@pytest.fixture
+def make_user(app):
+    """Create a user: `make_user(role="instructor", email=..., password=..., verified=True, active=True)`."""
+    from lms.core.db import utcnow
+    from lms.core.security import hash_password
+    from lms.extensions import db
+    from lms.users.models import User
+
+    def factory(role: str = "student", *, email: str | None = None, password: str = PASSWORD,
+                full_name: str | None = None, verified: bool = True, active: bool = True,
+                mfa_enabled: bool = False) -> User:
+        user = User(
+            email=(email or f"{role}-{uuid.uuid4().hex[:10]}@example.com").lower(),
+            full_name=full_name or f"Test {role.title()}",
+            role=role,
+            password_hash=hash_password(password),
+            is_active=active,
+            mfa_enabled=mfa_enabled,
+            email_verified_at=utcnow() if verified else None,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def auth_headers(app):
+    """`auth_headers(user)` -> an Authorization header with a fresh access token for that user."""
+    from lms.core.auth import issue_access_token
+
+    def headers(user) -> dict[str, str]:
+        token, _ = issue_access_token(user)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def student(make_user):
+    return make_user("student", full_name="Stu Dent")
+
+
+@pytest.fixture
+def instructor(make_user):
+    return make_user("instructor", full_name="Ines Tructor")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin", full_name="Ada Min")
+
+
+# --- SQL statement counting ----------------------------------------------------------------------
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as counter: ...` then `counter.count` SQL statements were run."""
+    from lms.extensions import db
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
+
+
+@pytest.fixture
+def assert_max_queries(count_queries):
+    """`with assert_max_queries(n): ...` fails when the block runs more than n SQL statements."""
+
+    @contextmanager
+    def bounded(limit: int):
+        with count_queries() as counter:
+            yield counter
+        assert counter.count <= limit, (
+            f"{counter.count} SQL statements (at most {limit} allowed):\n" + "\n".join(counter.statements))
+
+    return bounded
+
+
+@pytest.fixture
+def tmp_dir():
+    with tempfile.TemporaryDirectory() as path:
+        yield Path(path)
