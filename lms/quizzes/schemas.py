@@ -1,0 +1,209 @@
+"""Request and response bodies of quizzes, questions and attempts (contract §4.5–4.7)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import marshmallow as ma
+
+from lms.core.schemas import Decimal2, UTCDateTime, one_of
+from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
+
+# Bounds that keep values inside their columns (int4, NUMERIC(8,2)), so they are a 422, never a 500.
+INT32_MAX = 2**31 - 1
+MAX_QUESTION_POINTS = Decimal("1000")
+
+positive_int = ma.validate.Range(min=1, max=INT32_MAX)
+
+
+# --- quizzes -----------------------------------------------------------------------------------
+
+class QuizSchema(ma.Schema):
+    id = ma.fields.UUID()
+    lesson_id = ma.fields.UUID()
+    title = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    quiz_type = ma.fields.String()
+    time_limit_minutes = ma.fields.Integer(allow_none=True)
+    passing_score = Decimal2()
+    max_attempts = ma.fields.Integer(allow_none=True)
+    shuffle_questions = ma.fields.Boolean()
+    shuffle_options = ma.fields.Boolean()
+    show_correct_answers = ma.fields.Boolean()
+    is_published = ma.fields.Boolean()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class QuizListItemSchema(ma.Schema):
+    id = ma.fields.UUID()
+    title = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    quiz_type = ma.fields.String()
+    time_limit_minutes = ma.fields.Integer(allow_none=True)
+    passing_score = Decimal2()
+    max_attempts = ma.fields.Integer(allow_none=True)
+    total_questions = ma.fields.Integer()
+    total_points = Decimal2()
+    is_published = ma.fields.Boolean()
+
+
+class QuizListSchema(ma.Schema):
+    quizzes = ma.fields.List(ma.fields.Nested(QuizListItemSchema), required=True)
+    total = ma.fields.Integer(required=True)
+
+
+class QuizCreateSchema(ma.Schema):
+    lesson_id = ma.fields.UUID(required=True)
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=255))
+    description = ma.fields.String(allow_none=True)
+    quiz_type = ma.fields.String(load_default="graded", validate=one_of(*QUIZ_TYPES))
+    time_limit_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
+    passing_score = Decimal2(load_default=Decimal("70"), validate=ma.validate.Range(min=0, max=100))
+    max_attempts = ma.fields.Integer(allow_none=True, validate=positive_int)
+    shuffle_questions = ma.fields.Boolean(load_default=True)
+    shuffle_options = ma.fields.Boolean(load_default=True)
+    show_correct_answers = ma.fields.Boolean(load_default=True)
+
+
+class QuizUpdateSchema(ma.Schema):
+    """Partial; a null value leaves the field as it is (contract §4.5)."""
+
+    lesson_id = ma.fields.UUID(allow_none=True)
+    title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
+    description = ma.fields.String(allow_none=True)
+    quiz_type = ma.fields.String(allow_none=True, validate=one_of(*QUIZ_TYPES))
+    time_limit_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
+    passing_score = Decimal2(allow_none=True, validate=ma.validate.Range(min=0, max=100))
+    max_attempts = ma.fields.Integer(allow_none=True, validate=positive_int)
+    shuffle_questions = ma.fields.Boolean(allow_none=True)
+    shuffle_options = ma.fields.Boolean(allow_none=True)
+    show_correct_answers = ma.fields.Boolean(allow_none=True)
+    is_published = ma.fields.Boolean(allow_none=True)
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+class OptionSchema(ma.Schema):
+    option_id = ma.fields.String(load_default=lambda: str(uuid.uuid4()), validate=ma.validate.Length(min=1, max=100))
+    option_text = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
+    is_correct = ma.fields.Boolean(load_default=False)
+
+
+class PublicOptionSchema(ma.Schema):
+    option_id = ma.fields.String()
+    option_text = ma.fields.String()
+
+
+points_range = ma.validate.Range(min=0, max=MAX_QUESTION_POINTS)
+
+
+class QuestionCreateSchema(ma.Schema):
+    question_text = ma.fields.String(required=True, validate=ma.validate.Length(min=3))
+    question_type = ma.fields.String(required=True, validate=one_of(*QUESTION_TYPES))
+    points = Decimal2(load_default=Decimal("1"), validate=points_range)
+    explanation = ma.fields.String(allow_none=True)
+    options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
+    correct_answer = ma.fields.String(allow_none=True)
+    metadata = ma.fields.Dict(allow_none=True)
+
+
+class QuestionUpdateSchema(ma.Schema):
+    """Partial. `options`, `correct_answer` and `explanation` may be cleared with null."""
+
+    question_text = ma.fields.String(validate=ma.validate.Length(min=3))
+    question_type = ma.fields.String(validate=one_of(*QUESTION_TYPES))
+    points = Decimal2(validate=points_range)
+    explanation = ma.fields.String(allow_none=True)
+    options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
+    correct_answer = ma.fields.String(allow_none=True)
+    metadata = ma.fields.Dict(allow_none=True)
+
+
+class QuestionSchema(ma.Schema):
+    """The management view, with the answer key."""
+
+    id = ma.fields.UUID()
+    quiz_id = ma.fields.UUID()
+    question_text = ma.fields.String()
+    question_type = ma.fields.String()
+    points = Decimal2()
+    order_index = ma.fields.Integer()
+    explanation = ma.fields.String(allow_none=True)
+    options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
+    correct_answer = ma.fields.String(allow_none=True)
+
+
+class QuestionPublicSchema(ma.Schema):
+    """What a learner sees: no answer key, no explanation."""
+
+    id = ma.fields.UUID()
+    question_text = ma.fields.String()
+    question_type = ma.fields.String()
+    points = Decimal2()
+    options = ma.fields.List(ma.fields.Nested(PublicOptionSchema), allow_none=True)
+
+
+# --- attempts ----------------------------------------------------------------------------------
+
+class AttemptStartedSchema(ma.Schema):
+    id = ma.fields.UUID()
+    quiz_id = ma.fields.UUID()
+    attempt_number = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": list(ATTEMPT_STATUSES)})
+    started_at = UTCDateTime()
+    max_score = Decimal2(allow_none=True)
+
+
+class TakeQuizSummarySchema(ma.Schema):
+    id = ma.fields.UUID()
+    title = ma.fields.String()
+    time_limit_minutes = ma.fields.Integer(allow_none=True)
+    total_questions = ma.fields.Integer()
+    total_points = Decimal2()
+
+
+class TakeQuizSchema(ma.Schema):
+    quiz = ma.fields.Nested(TakeQuizSummarySchema, required=True)
+    questions = ma.fields.List(ma.fields.Nested(QuestionPublicSchema), required=True)
+
+
+class AnswerSchema(ma.Schema):
+    question_id = ma.fields.UUID(required=True)
+    selected_option_id = ma.fields.String(allow_none=True)
+    answer_text = ma.fields.String(allow_none=True)
+
+
+class SubmitAttemptSchema(ma.Schema):
+    answers = ma.fields.List(ma.fields.Nested(AnswerSchema), required=True)
+
+
+class AttemptSchema(ma.Schema):
+    id = ma.fields.UUID()
+    enrollment_id = ma.fields.UUID()
+    quiz_id = ma.fields.UUID()
+    attempt_number = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": list(ATTEMPT_STATUSES)})
+    started_at = UTCDateTime()
+    submitted_at = UTCDateTime(allow_none=True)
+    graded_at = UTCDateTime(allow_none=True)
+    score = Decimal2(allow_none=True)
+    max_score = Decimal2(allow_none=True)
+    percentage = Decimal2(allow_none=True)
+    is_passed = ma.fields.Boolean(allow_none=True)
+    time_taken_seconds = ma.fields.Integer(allow_none=True)
+
+
+class AnswerResultSchema(ma.Schema):
+    """`is_correct` and `points_earned` are absent when the quiz hides correct answers."""
+
+    question_id = ma.fields.UUID()
+    selected_option_id = ma.fields.String(allow_none=True)
+    answer_text = ma.fields.String(allow_none=True)
+    is_correct = ma.fields.Boolean()
+    points_earned = ma.fields.Float()
+
+
+class AttemptResultSchema(AttemptSchema):
+    answers = ma.fields.List(ma.fields.Nested(AnswerResultSchema))

@@ -1,0 +1,463 @@
+"""Quizzes, their questions, and graded attempts.
+
+Who may see what: a quiz is readable by anyone when both it and its course are published, and
+always by the course's owner and admins; everyone else gets 404 (contract §5.18, §5.19).
+Races end in one row: one quiz per lesson and one in-progress attempt per student and quiz are
+unique in the database, and an attempt is graded by a conditional UPDATE that only one request
+can win.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Subquery, func, inspect, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.core.db import utcnow
+from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from lms.core.permissions import Role
+from lms.core.schemas import to_decimal2
+from lms.courses.models import Course, Lesson
+from lms.courses.service import can_manage_course, get_course, get_managed_course, get_visible_course
+from lms.enrollments import service as enrollments
+from lms.enrollments.models import Enrollment
+from lms.extensions import db
+from lms.quizzes import grading
+from lms.quizzes.models import Question, Quiz, QuizAttempt
+from lms.users.models import User
+
+MANAGE_DENIED = "Not authorized to manage quizzes for this course"
+QUIZ_NOT_FOUND = "Quiz not found"
+ATTEMPT_NOT_FOUND = "Attempt not found"
+NOT_ENROLLED = "You must enroll in course before attempting quiz"
+ALREADY_SUBMITTED = "Attempt is already submitted"
+IN_PROGRESS_EXISTS = "You already have an in-progress attempt"
+MAX_ATTEMPTS_REACHED = "Maximum attempts reached"
+TIME_LIMIT_EXCEEDED = "Time limit exceeded for this attempt"
+
+# Time allowed past a quiz's time limit for the submission to travel over the network.
+SUBMISSION_GRACE = timedelta(seconds=30)
+
+# AttemptResult answer fields removed when the quiz does not show correct answers.
+CORRECTION_FIELDS = ("is_correct", "points_earned")
+
+
+# --- access ------------------------------------------------------------------------------------
+
+def may_read_quiz(quiz: Quiz, course: Course, user: User | None) -> bool:
+    return can_manage_course(user, course) or (course.is_published and quiz.is_published)
+
+
+def get_readable_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> tuple[Course, Quiz]:
+    """A quiz of a course the caller may read; drafts (quiz or course) are 404 to outsiders."""
+    course = get_visible_course(course_id, user)
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound(QUIZ_NOT_FOUND)
+    if quiz.course_id != course.id:
+        # Name the mismatch only for a quiz the caller could read in its own course.
+        visible_elsewhere = may_read_quiz(quiz, get_course(quiz.course_id), user)
+        raise NotFound("Quiz not found in this course" if visible_elsewhere else QUIZ_NOT_FOUND)
+    if not may_read_quiz(quiz, course, user):
+        raise NotFound(QUIZ_NOT_FOUND)
+    return course, quiz
+
+
+def get_managed_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz]:
+    """A quiz of a course the caller manages (404 when they may not see the course, 403 otherwise)."""
+    course = get_managed_course(course_id, user, MANAGE_DENIED)
+    return get_readable_quiz(course.id, quiz_id, user)
+
+
+def get_quiz_for_attempts(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz]:
+    """The quiz behind an `/quizzes/{id}/attempts` route, with the same visibility as a quiz read."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound(QUIZ_NOT_FOUND)
+    course = get_course(quiz.course_id)
+    if not may_read_quiz(quiz, course, user):
+        raise NotFound(QUIZ_NOT_FOUND)
+    return course, quiz
+
+
+def learning_enrollment(user: User, course: Course) -> Enrollment:
+    enrollment = enrollments.find_enrollment(user.id, course.id)
+    if enrollment is None or enrollment.status not in enrollments.LEARNING_STATUSES:
+        raise Forbidden(NOT_ENROLLED)
+    return enrollment
+
+
+# --- quizzes -----------------------------------------------------------------------------------
+
+def question_totals(course_id: uuid.UUID) -> Subquery:
+    """Per quiz of the course: number of questions and sum of points, to join (no query per quiz)."""
+    return (select(Question.quiz_id,
+                   func.count(Question.id).label("total_questions"),
+                   func.sum(Question.points).label("total_points"))
+            .join(Quiz, Quiz.id == Question.quiz_id)
+            .where(Quiz.course_id == course_id)
+            .group_by(Question.quiz_id).subquery())
+
+
+def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
+    """Newest first; published quizzes only, except for the course's owner and admins."""
+    course = get_visible_course(course_id, user)
+    totals = question_totals(course.id)
+    stmt = (select(Quiz, totals.c.total_questions, totals.c.total_points)
+            .outerjoin(totals, totals.c.quiz_id == Quiz.id)
+            .where(Quiz.course_id == course.id)
+            .order_by(Quiz.created_at.desc(), Quiz.id))
+    if not can_manage_course(user, course):
+        stmt = stmt.where(Quiz.is_published.is_(True))
+    items = [list_item(quiz, total_questions or 0, total_points or Decimal("0"))
+             for quiz, total_questions, total_points in db.session.execute(stmt)]
+    return {"quizzes": items, "total": len(items)}
+
+
+def list_item(quiz: Quiz, total_questions: int, total_points: Decimal) -> dict[str, Any]:
+    return {"id": quiz.id, "title": quiz.title, "description": quiz.description, "quiz_type": quiz.quiz_type,
+            "time_limit_minutes": quiz.time_limit_minutes, "passing_score": quiz.passing_score,
+            "max_attempts": quiz.max_attempts, "total_questions": total_questions,
+            "total_points": total_points, "is_published": quiz.is_published}
+
+
+def get_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> Quiz:
+    return get_readable_quiz(course_id, quiz_id, user)[1]
+
+
+def get_course_lesson(course: Course, lesson_id: uuid.UUID) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        raise NotFound("Lesson not found")
+    return lesson
+
+
+def ensure_lesson_has_no_quiz(lesson_id: uuid.UUID) -> None:
+    if db.session.scalar(select(Quiz.id).where(Quiz.lesson_id == lesson_id)) is not None:
+        raise Conflict("Lesson already has a quiz")
+
+
+def commit_quiz(quiz: Quiz) -> Quiz:
+    """Commit; a lesson taken by a concurrent request (unique `lesson_id`) is the same 409."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Lesson already has a quiz") from None
+    return quiz
+
+
+def create_quiz(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Quiz:
+    course = get_managed_course(course_id, user, MANAGE_DENIED)
+    lesson = get_course_lesson(course, data["lesson_id"])
+    ensure_lesson_has_no_quiz(lesson.id)
+    values = {**data, "lesson_id": lesson.id, "passing_score": to_decimal2(data["passing_score"])}
+    quiz = Quiz(course_id=course.id, is_published=False, **values)
+    db.session.add(quiz)
+    return commit_quiz(quiz)
+
+
+def update_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, Any], user: User) -> Quiz:
+    """Partial update; nulls are ignored. `is_published` flips without validation (contract §4.5)."""
+    course, quiz = get_managed_quiz(course_id, quiz_id, user)
+    changes = {name: value for name, value in data.items() if value is not None}
+    if "lesson_id" in changes and changes["lesson_id"] != quiz.lesson_id:
+        ensure_lesson_has_no_quiz(get_course_lesson(course, changes["lesson_id"]).id)
+    if "passing_score" in changes:
+        changes["passing_score"] = to_decimal2(changes["passing_score"])
+    for name, value in changes.items():
+        setattr(quiz, name, value)
+    return commit_quiz(quiz)
+
+
+def publish_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> Quiz:
+    """Publish after checking that there are questions and that every one of them is gradable."""
+    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    questions = quiz_questions(quiz.id)
+    if not questions:
+        raise BadRequest("Cannot publish quiz without questions")
+    for question in questions:
+        problem = grading.answer_key_problem(question.question_type, question.options, question.correct_answer)
+        if problem:
+            raise BadRequest(f"Cannot publish quiz: question {question.order_index} is invalid: {problem}")
+    quiz.is_published = True
+    db.session.commit()
+    return quiz
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+def quiz_questions(quiz_id: uuid.UUID) -> list[Question]:
+    return list(db.session.scalars(
+        select(Question).where(Question.quiz_id == quiz_id).order_by(Question.order_index)))
+
+
+def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> list[Question]:
+    _, quiz = get_readable_quiz(course_id, quiz_id, user)
+    return quiz_questions(quiz.id)
+
+
+def list_managed_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> list[Question]:
+    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    return quiz_questions(quiz.id)
+
+
+def question_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Request fields → column values: `metadata` is stored as `extra_metadata`, blanks as null."""
+    fields = dict(data)
+    if "metadata" in fields:
+        fields["extra_metadata"] = fields.pop("metadata")
+    if "points" in fields:
+        fields["points"] = to_decimal2(fields["points"])
+    if "correct_answer" in fields and not (fields["correct_answer"] or "").strip():
+        fields["correct_answer"] = None
+    if "options" in fields and not fields["options"]:
+        fields["options"] = None
+    return fields
+
+
+def ensure_gradable(question_type: str, options: list[dict[str, Any]] | None, correct_answer: str | None) -> None:
+    problem = grading.answer_key_problem(question_type, options, correct_answer)
+    if problem:
+        raise BadRequest(problem)
+
+
+def create_question(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, Any], user: User) -> Question:
+    """Append a question (`order_index` = max + 1 within the quiz)."""
+    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    fields = question_fields(data)
+    ensure_gradable(fields["question_type"], fields.get("options"), fields.get("correct_answer"))
+    question = Question(quiz_id=quiz.id, **fields)
+    # Lock the quiz row so that concurrent additions take turns choosing the next order_index.
+    db.session.execute(select(Quiz.id).where(Quiz.id == quiz.id).with_for_update())
+    last = db.session.scalar(select(func.max(Question.order_index)).where(Question.quiz_id == quiz.id))
+    question.order_index = (last or 0) + 1
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def update_question(course_id: uuid.UUID, quiz_id: uuid.UUID, question_id: uuid.UUID, data: dict[str, Any],
+                    user: User) -> Question:
+    """Partial update; the merged question must still satisfy its type's rules."""
+    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    question = db.session.get(Question, question_id)
+    if question is None or question.quiz_id != quiz.id:
+        raise NotFound("Question not found")
+    changes = question_fields(data)
+    ensure_gradable(changes.get("question_type", question.question_type), changes.get("options", question.options),
+                    changes.get("correct_answer", question.correct_answer))
+    for name, value in changes.items():
+        setattr(question, name, value)
+    db.session.commit()
+    return question
+
+
+def public_question(question: Question, *, shuffle_options: bool = False) -> dict[str, Any]:
+    options = None
+    if question.options:
+        options = [{"option_id": option["option_id"], "option_text": option["option_text"]}
+                   for option in question.options]
+        if shuffle_options:
+            random.shuffle(options)
+    return {"id": question.id, "question_text": question.question_text, "question_type": question.question_type,
+            "points": question.points, "options": options}
+
+
+# --- attempts ----------------------------------------------------------------------------------
+
+def deadline_of(attempt: QuizAttempt, quiz: Quiz) -> datetime | None:
+    """When a submission stops being accepted, grace included; None without a time limit."""
+    if not quiz.time_limit_minutes:
+        return None
+    return attempt.started_at + timedelta(minutes=quiz.time_limit_minutes) + SUBMISSION_GRACE
+
+
+def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
+    """Grade an in-progress attempt with `values`; False when another request graded it first.
+
+    A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`.
+    """
+    result = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
+        .values(status="graded", **values)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    return result.rowcount == 1
+
+
+def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
+    """Close an attempt past its time limit with a score of 0 (it never passes)."""
+    close_attempt(attempt, {
+        "submitted_at": now, "graded_at": now, "score": Decimal("0"), "percentage": Decimal("0"),
+        "is_passed": False, "answers": [],
+        "time_taken_seconds": int((now - attempt.started_at).total_seconds())})
+
+
+def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
+    """A new in-progress attempt for an enrolled student, within `max_attempts`.
+
+    An in-progress attempt past its time limit is closed first (graded 0). Concurrent starts end
+    in one attempt: the partial unique index and (enrollment, quiz, attempt_number) refuse the rest.
+    """
+    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    if user.role != Role.STUDENT.value:
+        raise Forbidden("Only students can start quiz attempts")
+    enrollment = learning_enrollment(user, course)
+    now = utcnow()
+    current = in_progress_attempt(enrollment.id, quiz.id)
+    if current is not None:
+        deadline = deadline_of(current, quiz)
+        if deadline is None or now <= deadline:
+            raise Forbidden(IN_PROGRESS_EXISTS)
+        expire_attempt(current, now)
+    attempts_so_far = count_attempts(enrollment.id, quiz.id)
+    if quiz.max_attempts is not None and attempts_so_far >= quiz.max_attempts:
+        db.session.commit()  # keep the expiry of an overdue attempt
+        raise Forbidden(MAX_ATTEMPTS_REACHED)
+    max_score = db.session.scalar(select(func.sum(Question.points)).where(Question.quiz_id == quiz.id))
+    attempt = QuizAttempt(quiz_id=quiz.id, enrollment_id=enrollment.id, attempt_number=attempts_so_far + 1,
+                          status="in_progress", started_at=now, max_score=max_score or Decimal("0"))
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if in_progress_attempt(enrollment.id, quiz.id) is not None:
+            raise Forbidden(IN_PROGRESS_EXISTS) from None
+        raise Forbidden(MAX_ATTEMPTS_REACHED) from None
+    return attempt
+
+
+def in_progress_attempt(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> QuizAttempt | None:
+    return db.session.scalar(select(QuizAttempt).where(
+        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id,
+        QuizAttempt.status == "in_progress"))
+
+
+def count_attempts(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> int:
+    return db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
+        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id)) or 0
+
+
+def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
+    """The quiz as a learner takes it: questions without answers, shuffled when the quiz says so.
+
+    Students must be enrolled; anyone else must manage the course (§5.8).
+    """
+    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    if user.role == Role.STUDENT.value:
+        learning_enrollment(user, course)
+    elif not can_manage_course(user, course):
+        raise Forbidden("Only the course owner or an admin can preview this quiz")
+    questions = quiz_questions(quiz.id)
+    if quiz.shuffle_questions:
+        questions = random.sample(questions, len(questions))
+    return {
+        "quiz": {"id": quiz.id, "title": quiz.title, "time_limit_minutes": quiz.time_limit_minutes,
+                 "total_questions": len(questions),
+                 "total_points": sum((question.points for question in questions), Decimal("0"))},
+        "questions": [public_question(question, shuffle_options=quiz.shuffle_options) for question in questions],
+    }
+
+
+def owned_attempt(quiz: Quiz, course: Course, attempt_id: uuid.UUID, user: User) -> QuizAttempt:
+    """The caller's own attempt at this quiz; another student's attempt is 404 like a missing one."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    enrollment = enrollments.find_enrollment(user.id, course.id)
+    if attempt is None or attempt.quiz_id != quiz.id or enrollment is None or attempt.enrollment_id != enrollment.id:
+        raise NotFound(ATTEMPT_NOT_FOUND)
+    return attempt
+
+
+def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict[str, Any]],
+                   user: User) -> dict[str, Any]:
+    """Check, grade and close the caller's in-progress attempt; passing completes the quiz's lesson.
+
+    After the time limit (plus grace) the attempt is closed with 0 and the submission refused.
+    """
+    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    if user.role != Role.STUDENT.value:
+        raise Forbidden("Only students can submit attempts")
+    attempt = owned_attempt(quiz, course, attempt_id, user)
+    if attempt.status != "in_progress":
+        raise Forbidden(ALREADY_SUBMITTED)
+    enrollment = db.session.get(Enrollment, attempt.enrollment_id)
+    if enrollment.status not in enrollments.LEARNING_STATUSES:
+        raise Forbidden(NOT_ENROLLED)  # a dropped enrollment must not be completed by a late pass
+    now = utcnow()
+    deadline = deadline_of(attempt, quiz)
+    if deadline is not None and now > deadline:
+        expire_attempt(attempt, now)
+        db.session.commit()
+        raise Forbidden(TIME_LIMIT_EXCEEDED)
+
+    questions = quiz_questions(quiz.id)
+    submitted = [grading.Answer(**answer) for answer in answers]
+    try:
+        grading.check_answers(questions, submitted)
+    except grading.InvalidAnswers as exc:
+        raise BadRequest(str(exc)) from None
+    result = grading.grade(questions, submitted, quiz.passing_score)
+    graded = close_attempt(attempt, {
+        "submitted_at": now, "graded_at": now, "score": result.score, "max_score": result.max_score,
+        "percentage": result.percentage, "is_passed": result.is_passed,
+        "time_taken_seconds": int((now - attempt.started_at).total_seconds()),
+        "answers": [stored_answer(answer) for answer in result.answers]})
+    if not graded:
+        db.session.rollback()
+        raise Forbidden(ALREADY_SUBMITTED)
+    became_completed = result.is_passed and enrollments.complete_lesson(enrollment, quiz.lesson_id)
+    db.session.commit()
+    if result.is_passed:
+        enrollments.after_learning_write(enrollment, became_completed)
+    return attempt_result(attempt, quiz, user, course)
+
+
+def stored_answer(answer: grading.AnswerResult) -> dict[str, Any]:
+    """JSON for the `answers` column; points as a string so that no precision is lost."""
+    return {"question_id": str(answer.question_id), "selected_option_id": answer.selected_option_id,
+            "answer_text": answer.answer_text, "is_correct": answer.is_correct,
+            "points_earned": str(answer.points_earned)}
+
+
+def attempt_result(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course) -> dict[str, Any]:
+    """An Attempt plus its answers; students see correctness only when the quiz shows it."""
+    answers = attempt.answers or []
+    if not quiz.show_correct_answers and not can_manage_course(user, course):
+        answers = [{name: value for name, value in answer.items() if name not in CORRECTION_FIELDS}
+                   for answer in answers]
+    view = {column.key: getattr(attempt, column.key) for column in inspect(QuizAttempt).column_attrs}
+    view["answers"] = answers
+    return view
+
+
+def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
+    """The caller's attempts at a quiz, by attempt number."""
+    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    if user.role != Role.STUDENT.value:
+        raise Forbidden("Only students have quiz attempts")
+    enrollment = enrollments.find_enrollment(user.id, course.id)
+    if enrollment is None:
+        raise Forbidden("You are not enrolled in this course")
+    return list(db.session.scalars(select(QuizAttempt).where(
+        QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.quiz_id == quiz.id,
+    ).order_by(QuizAttempt.attempt_number)))
+
+
+def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> dict[str, Any]:
+    """The owning student's attempt; the course's owner and admins may read any attempt at it."""
+    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    if can_manage_course(user, course):
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        if attempt is None or attempt.quiz_id != quiz.id:
+            raise NotFound(ATTEMPT_NOT_FOUND)
+    else:
+        attempt = owned_attempt(quiz, course, attempt_id, user)
+    return attempt_result(attempt, quiz, user, course)

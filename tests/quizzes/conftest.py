@@ -1,0 +1,154 @@
+"""Builders for quiz tests. Courses, lessons and enrollments are made with the models directly."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from lms.courses.models import Course, Lesson
+from lms.enrollments.models import Enrollment
+from lms.extensions import db
+from lms.quizzes.models import Question, Quiz
+from lms.users.models import User
+
+MC_OPTIONS = [
+    {"option_id": "a", "option_text": "Paris", "is_correct": True},
+    {"option_id": "b", "option_text": "Lyon", "is_correct": False},
+    {"option_id": "c", "option_text": "Nice", "is_correct": False},
+]
+
+
+def quiz_url(course_id, quiz_id=None, suffix: str = "") -> str:
+    url = f"/api/v1/courses/{course_id}/quizzes"
+    if quiz_id is not None:
+        url += f"/{quiz_id}"
+    return url + suffix
+
+
+def attempts_url(quiz_id, suffix: str = "") -> str:
+    return f"/api/v1/quizzes/{quiz_id}/attempts{suffix}"
+
+
+@pytest.fixture
+def make_course():
+    def factory(owner: User, *, published: bool = True) -> Course:
+        token = uuid.uuid4().hex[:10]
+        course = Course(title=f"Course {token}", slug=f"course-{token}", instructor_id=owner.id,
+                        is_published=published)
+        db.session.add(course)
+        db.session.commit()
+        return course
+
+    return factory
+
+
+@pytest.fixture
+def make_lesson():
+    def factory(course: Course, *, lesson_type: str = "quiz") -> Lesson:
+        order = len(db.session.query(Lesson.id).filter(Lesson.course_id == course.id).all()) + 1
+        lesson = Lesson(course_id=course.id, title=f"Lesson {order}", slug=f"lesson-{order}",
+                        lesson_type=lesson_type, order_index=order)
+        db.session.add(lesson)
+        db.session.commit()
+        return lesson
+
+    return factory
+
+
+@pytest.fixture
+def make_quiz(make_lesson):
+    def factory(course: Course, *, lesson: Lesson | None = None, published: bool = True, **fields: Any) -> Quiz:
+        lesson = lesson or make_lesson(course)
+        values = {"title": "Capitals", "quiz_type": "graded", "passing_score": Decimal("70"),
+                  "shuffle_questions": False, "shuffle_options": False, "show_correct_answers": True, **fields}
+        quiz = Quiz(course_id=course.id, lesson_id=lesson.id, is_published=published, **values)
+        db.session.add(quiz)
+        db.session.commit()
+        return quiz
+
+    return factory
+
+
+@pytest.fixture
+def make_question():
+    def factory(quiz: Quiz, question_type: str = "multiple_choice", *, points: str = "1",
+                correct_answer: str | None = None, options: list[dict] | None = None,
+                text: str | None = None) -> Question:
+        if question_type == "multiple_choice" and options is None:
+            options = [dict(option) for option in MC_OPTIONS]
+        if correct_answer is None:
+            correct_answer = {"true_false": "true", "short_answer": "Paris"}.get(question_type)
+        order = len(db.session.query(Question.id).filter(Question.quiz_id == quiz.id).all()) + 1
+        question = Question(quiz_id=quiz.id, question_text=text or f"Question {order}?", question_type=question_type,
+                            points=Decimal(points), options=options, correct_answer=correct_answer,
+                            explanation="Because.", order_index=order)
+        db.session.add(question)
+        db.session.commit()
+        return question
+
+    return factory
+
+
+@pytest.fixture
+def enroll():
+    def factory(user: User, course: Course, *, status: str = "active") -> Enrollment:
+        enrollment = Enrollment(student_id=user.id, course_id=course.id, status=status)
+        db.session.add(enrollment)
+        db.session.commit()
+        return enrollment
+
+    return factory
+
+
+@dataclass
+class QuizWorld:
+    """A published course of one quiz lesson, its owner, and an enrolled student.
+
+    The quiz has three questions worth 1, 2 and 1 points: multiple choice (correct "a"),
+    true/false (correct "true") and short answer (correct "Paris").
+    """
+
+    owner: User
+    student: User
+    course: Course
+    lesson: Lesson
+    quiz: Quiz
+    enrollment: Enrollment
+    questions: list[Question]
+
+    @property
+    def mc(self) -> Question:
+        return self.questions[0]
+
+    @property
+    def tf(self) -> Question:
+        return self.questions[1]
+
+    @property
+    def short(self) -> Question:
+        return self.questions[2]
+
+    def quiz_questions(self) -> list[Question]:
+        return list(db.session.query(Question).filter(Question.quiz_id == self.quiz.id))
+
+    def perfect_answers(self) -> list[dict]:
+        return [{"question_id": str(self.mc.id), "selected_option_id": "a"},
+                {"question_id": str(self.tf.id), "answer_text": "True"},
+                {"question_id": str(self.short.id), "answer_text": " paris "}]
+
+
+@pytest.fixture
+def world(make_user, make_course, make_lesson, make_quiz, make_question, enroll) -> QuizWorld:
+    owner = make_user("instructor", full_name="Quiz Owner")
+    learner = make_user("student", full_name="Quiz Taker")
+    course = make_course(owner)
+    lesson = make_lesson(course)
+    quiz = make_quiz(course, lesson=lesson)
+    questions = [make_question(quiz, "multiple_choice"), make_question(quiz, "true_false", points="2"),
+                 make_question(quiz, "short_answer")]
+    return QuizWorld(owner=owner, student=learner, course=course, lesson=lesson, quiz=quiz,
+                     enrollment=enroll(learner, course), questions=questions)
