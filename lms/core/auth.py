@@ -12,8 +12,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, g
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask import Flask, current_app, g, request
+from flask_jwt_extended import decode_token, get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import (
     JWTExtendedException,
     NoAuthorizationError,
@@ -31,6 +31,22 @@ if TYPE_CHECKING:
     from lms.users.models import User
 
 _NOT_VERIFIED = "Email is not verified"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# `iat` has whole seconds only; this claim orders a token against `User.tokens_valid_after` exactly,
+# so that a token issued just before a reset is void and one issued just after it is not.
+ISSUED_AT_MICROSECONDS_CLAIM = "iat_us"
+
+
+def epoch_microseconds(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(microseconds=1)
+
+
+def issued_before(payload: dict, instant: datetime) -> bool:
+    """Whether the token was issued before `instant` (second precision for tokens without `iat_us`)."""
+    issued = payload.get(ISSUED_AT_MICROSECONDS_CLAIM)
+    if not isinstance(issued, int) or isinstance(issued, bool):
+        issued = int(payload.get("iat", 0)) * 1_000_000
+    return issued < epoch_microseconds(instant)
 
 
 def configure_jwt(app: Flask) -> None:
@@ -81,7 +97,7 @@ def _load_user(_header: dict, payload: dict):
         return None
     if user is None or not user.is_active:
         return None
-    if user.tokens_valid_after is not None and payload["iat"] < int(user.tokens_valid_after.timestamp()):
+    if user.tokens_valid_after is not None and issued_before(payload, user.tokens_valid_after):
         g.auth_failure = "Token has been revoked"
         return None
     return user
@@ -130,5 +146,37 @@ def issue_access_token(user: User) -> tuple[str, int]:
     from flask_jwt_extended import create_access_token
 
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-    token = create_access_token(identity=str(user.id), additional_claims={"role": user.role, "typ": "access"})
+    claims = {"role": user.role, "typ": "access",
+              ISSUED_AT_MICROSECONDS_CLAIM: epoch_microseconds(datetime.now(timezone.utc))}
+    token = create_access_token(identity=str(user.id), additional_claims=claims)
     return token, int(lifetime.total_seconds())
+
+
+def issue_refresh_token(user: User) -> tuple[str, dict]:
+    """A signed refresh token for `user` and its claims (the caller records it by `jti`)."""
+    from flask_jwt_extended import create_refresh_token
+
+    token = create_refresh_token(identity=str(user.id), additional_claims={"typ": "refresh"})
+    return token, decode_token(token)
+
+
+def bearer_token() -> str | None:
+    """The raw token of an `Authorization: Bearer <token>` header, if the request has one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def decode_token_of_type(token: str, token_type: str, *, allow_expired: bool = False) -> dict:
+    """Verify a token's signature and expiry and that it has `token_type`; 401s as `authenticate()`.
+
+    Revocation and the user's state are the caller's business (logout only decodes, §1.2).
+    """
+    try:
+        payload = decode_token(token, allow_expired=allow_expired)
+    except (JWTExtendedException, PyJWTError) as exc:
+        raise Unauthorized("Could not validate credentials") from exc
+    if payload.get("type") != token_type:
+        raise Unauthorized("Invalid token type")
+    return payload

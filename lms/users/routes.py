@@ -1,3 +1,59 @@
-from lms.core.api import Blueprint
+"""`/users`: the caller's own account, and user management for admins (contract §4.1, §5.10, §5.11)."""
 
-blp = Blueprint("users", __name__, url_prefix="/users")
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from lms.core.api import Blueprint
+from lms.core.pagination import page_schema
+from lms.core.permissions import Role, current_user, login_required, require_roles
+from lms.users import service
+from lms.users.schemas import UserCreateSchema, UserListQuerySchema, UserSchema, UserUpdateSchema
+
+blp = Blueprint("users", __name__, url_prefix="/users", description="Accounts and user management")
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, UserSchema)
+    @login_required
+    def get(self):
+        """The authenticated user."""
+        return current_user()
+
+
+@blp.route("")
+class UserList(MethodView):
+    @blp.arguments(UserListQuerySchema, location="query")
+    @blp.response(200, page_schema(UserSchema))
+    @require_roles(Role.ADMIN)
+    def get(self, args):
+        """Users, newest first, optionally of one role or matching a search text (admins)."""
+        return service.list_users(args)
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    @require_roles(Role.ADMIN)
+    def post(self, data):
+        """Create a student or an instructor (admins; admin accounts come from the CLI)."""
+        return service.create_user(data)
+
+
+@blp.route("/<uuid:user_id>")
+class UserItem(MethodView):
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.ADMIN)
+    def get(self, user_id):
+        """One user (admins)."""
+        return service.get_user(user_id)
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @require_roles(Role.ADMIN)
+    def patch(self, changes, user_id):
+        """Change a user's name, role, password or active state (admins); `null` leaves a field as it is."""
+        return service.update_user(user_id, changes)

@@ -1,0 +1,337 @@
+"""Authentication use cases: registration, login (with lockout and MFA), sessions, password reset,
+e-mail verification and MFA settings (contract §1.2, §1.3, §1.7, §1.9, §3 as changed by §5)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request
+
+from lms.auth import lockout, mfa
+from lms.auth.tokens import (
+    EMAIL_VERIFICATION,
+    PASSWORD_RESET,
+    consume_user_token,
+    create_user_token,
+    end_all_sessions,
+    find_refresh_token,
+    find_user_token,
+    mark_rotated,
+    revoke_family,
+    start_session,
+)
+from lms.core.auth import bearer_token, decode_token_of_type, revoke_access_token
+from lms.core.db import utcnow
+from lms.core.errors import BadRequest, Forbidden, Unauthorized
+from lms.core.mail import send_email
+from lms.core.permissions import Role
+from lms.core.security import burn_password_check, hash_password, verify_password
+from lms.extensions import db
+from lms.users.models import User
+from lms.users.service import find_user_by_email, new_user
+
+log = logging.getLogger(__name__)
+
+INVALID_CREDENTIALS = "Invalid email or password"
+ACCOUNT_DISABLED = "User account is disabled"
+EMAIL_NOT_VERIFIED = "Email is not verified"
+USER_INACTIVE = "User is inactive"
+REFRESH_INVALID = "Refresh token is invalid or revoked"
+TOKEN_MISMATCH = "Access token does not match refresh token"
+MFA_CHALLENGE_INVALID = "MFA challenge expired or invalid"
+MFA_CODE_INVALID = "Invalid MFA code"
+MFA_NOT_ENABLED = "MFA is not enabled for this account"
+INVALID_PASSWORD = "Invalid password"
+ONE_TIME_TOKEN_INVALID = "Invalid or expired token"
+MFA_USE_LOGIN = "MFA is enabled for this account. Use /api/v1/auth/login then /api/v1/auth/login/mfa."
+
+RESET_REQUESTED = "If the email is registered, a reset link has been sent"
+VERIFICATION_REQUESTED = "If the email is registered, a verification link has been sent"
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _auth_response(user: User, tokens: dict) -> dict:
+    return {"user": user, "tokens": tokens}
+
+
+# --- registration ----------------------------------------------------------------------------------
+
+def register(data: dict[str, Any]) -> dict:
+    """A public sign-up: students only, instructors too when allowed, never admins (§5.12)."""
+    allowed = {Role.STUDENT.value}
+    if current_app.config["ALLOW_PUBLIC_ROLE_REGISTRATION"]:
+        allowed.add(Role.INSTRUCTOR.value)
+    if data["role"] not in allowed:
+        raise Forbidden("Public registration is limited to student accounts")
+    user = new_user(email=data["email"], password=data["password"], full_name=data["full_name"],
+                    role=data["role"])
+    tokens, _ = start_session(user)
+    verification_token = create_user_token(user, EMAIL_VERIFICATION, _verification_lifetime())
+    db.session.commit()
+    send_email(user.email, "Welcome to LMS", "email/welcome.txt", full_name=user.full_name)
+    _send_verification_mail(user, verification_token)
+    return _auth_response(user, tokens)
+
+
+# --- login -------------------------------------------------------------------------------------------
+
+def _check_credentials(email: str, password: str) -> User:
+    """The user behind a correct e-mail and password, or a 401 that says nothing about which was wrong.
+
+    Unknown e-mails cost the same bcrypt work as wrong passwords. Every refusal counts towards the
+    lockout, which is checked before anything else.
+    """
+    ip = _client_ip()
+    lockout.ensure_not_locked(email, ip)
+    user = find_user_by_email(email)
+    if user is None:
+        burn_password_check()
+        password_ok = False
+    else:
+        password_ok = verify_password(password, user.password_hash)
+    if user is None or not password_ok:
+        refusal = INVALID_CREDENTIALS
+    elif not user.is_active:
+        refusal = ACCOUNT_DISABLED
+    elif current_app.config["REQUIRE_EMAIL_VERIFICATION_FOR_LOGIN"] and user.email_verified_at is None:
+        refusal = EMAIL_NOT_VERIFIED
+    else:
+        return user
+    lockout.record_failure(email, ip)
+    raise Unauthorized(refusal)
+
+
+def _complete_login(user: User) -> dict:
+    """Tokens for a user who passed every check; clears the failure counters."""
+    lockout.record_success(user.email, _client_ip())
+    user.last_login_at = utcnow()
+    tokens, _ = start_session(user)
+    db.session.commit()
+    return tokens
+
+
+def login(email: str, password: str) -> dict:
+    """AuthResponse, or for an MFA user a challenge whose code is mailed (the login ends at /login/mfa)."""
+    user = _check_credentials(email, password)
+    if not user.mfa_enabled:
+        return _auth_response(user, _complete_login(user))
+    ttl = current_app.config["MFA_CHALLENGE_TOKEN_EXPIRE_MINUTES"] * 60
+    challenge_token = mfa.new_challenge_token()
+    code = mfa.issue_code(mfa.login_challenge_slot(challenge_token), ttl, user_id=str(user.id))
+    send_email(user.email, "Your LMS login verification code", "email/mfa_login_code.txt",
+               code=code, expires_in_minutes=ttl // 60)
+    return {"mfa_required": True, "challenge_token": challenge_token, "expires_in_seconds": ttl,
+            "message": "MFA verification required"}
+
+
+def login_for_token(email: str, password: str) -> dict:
+    """The OAuth2 password grant: bare Tokens; MFA users must use the two-step login (400)."""
+    user = _check_credentials(email, password)
+    if user.mfa_enabled:
+        raise BadRequest(MFA_USE_LOGIN)
+    return _complete_login(user)
+
+
+def login_with_mfa_code(challenge_token: str, code: str) -> dict:
+    """Second login step. A wrong code also counts as a failed login for the lockout."""
+    try:
+        data = mfa.redeem_code(mfa.login_challenge_slot(challenge_token), code)
+    except mfa.CodeRejected as rejected:
+        if rejected.void:
+            raise Unauthorized(MFA_CHALLENGE_INVALID) from rejected
+        user = db.session.get(User, uuid.UUID(rejected.data["user_id"]))
+        if user is not None:
+            lockout.record_failure(user.email, _client_ip())
+        raise Unauthorized(MFA_CODE_INVALID) from rejected
+    user = db.session.get(User, uuid.UUID(data["user_id"]))
+    if user is None:
+        raise Unauthorized(MFA_CHALLENGE_INVALID)
+    if not user.is_active:
+        raise Unauthorized(ACCOUNT_DISABLED)
+    if not user.mfa_enabled:
+        raise Unauthorized(MFA_NOT_ENABLED)
+    return _auth_response(user, _complete_login(user))
+
+
+# --- sessions ----------------------------------------------------------------------------------------
+
+def refresh(refresh_token: str) -> dict:
+    """Rotate a refresh token into a new pair (§1.2, §5.16).
+
+    A token that was already rotated revokes its whole family. An access token presented as bearer
+    must be the same user's and is revoked once the rotation succeeds; that revocation happens first,
+    so when the revocation store is down (503) nothing has changed.
+    """
+    claims = decode_token_of_type(refresh_token, "refresh")
+    row = find_refresh_token(claims["jti"])
+    if row is None or str(row.user_id) != claims["sub"]:
+        raise Unauthorized(REFRESH_INVALID)
+    family_id, user_id = row.family_id, row.user_id
+    if row.revoked_at is not None:
+        if row.replaced_by_jti is not None:
+            _revoke_reused_family(family_id, user_id)
+        raise Unauthorized(REFRESH_INVALID)
+    presented_access = _presented_access_claims()
+    if presented_access is not None and presented_access["sub"] != claims["sub"]:
+        raise Unauthorized(TOKEN_MISMATCH)
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized(USER_INACTIVE)
+    if presented_access is not None:
+        revoke_access_token(presented_access["jti"], presented_access["exp"])
+    tokens, successor = start_session(user, family_id=family_id)
+    if not mark_rotated(row, successor.jti):
+        db.session.rollback()
+        _revoke_reused_family(family_id, user_id)  # a concurrent refresh won the race
+        raise Unauthorized(REFRESH_INVALID)
+    db.session.commit()
+    return _auth_response(user, tokens)
+
+
+def _presented_access_claims() -> dict | None:
+    """The optional bearer of /auth/refresh: an access token of ours, expired or not."""
+    token = bearer_token()
+    if token is None:
+        return None
+    return decode_token_of_type(token, "access", allow_expired=True)
+
+
+def _revoke_reused_family(family_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    log.warning("refresh token reuse: revoking family %s of user %s", family_id, user_id)
+    revoke_family(family_id)
+    db.session.commit()
+
+
+def logout(refresh_token: str) -> None:
+    """End the session of the bearer: its access token and the refresh token's family. Idempotent.
+
+    The bearer is only decoded (a repeated logout with the same tokens is 204 again). The access
+    token is revoked in Redis before the database change is committed, so a 503 changes nothing.
+    """
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("Not authenticated")
+    access = decode_token_of_type(token, "access")
+    claims = decode_token_of_type(refresh_token, "refresh")
+    if claims["sub"] != access["sub"]:
+        raise Unauthorized(TOKEN_MISMATCH)
+    row = find_refresh_token(claims["jti"])
+    if row is None or str(row.user_id) != claims["sub"]:
+        raise Unauthorized(REFRESH_INVALID)
+    revoke_access_token(access["jti"], access["exp"])
+    revoke_family(row.family_id)
+    db.session.commit()
+
+
+# --- password reset ----------------------------------------------------------------------------------
+
+def request_password_reset(email: str) -> str:
+    """Mail a reset link to an active account; the answer is the same for any address."""
+    user = find_user_by_email(email)
+    if user is not None and user.is_active:
+        lifetime = timedelta(minutes=current_app.config["PASSWORD_RESET_TOKEN_EXPIRE_MINUTES"])
+        token = create_user_token(user, PASSWORD_RESET, lifetime)
+        db.session.commit()
+        send_email(user.email, "Reset your LMS password", "email/reset_password.txt",
+                   full_name=user.full_name, link=_frontend_link("reset-password", token), token=token)
+    return RESET_REQUESTED
+
+
+def reset_password(token: str, new_password: str) -> str:
+    """Set a new password with a single-use token; every earlier session of the user ends (§5.7)."""
+    row = find_user_token(token, PASSWORD_RESET)
+    user = db.session.get(User, row.user_id) if row is not None else None
+    if row is None or row.used_at is not None or user is None or (
+            user.password_changed_at is not None and row.created_at < user.password_changed_at):
+        raise Unauthorized(ONE_TIME_TOKEN_INVALID)
+    if not user.is_active:
+        raise Unauthorized(USER_INACTIVE)
+    if not consume_user_token(row):
+        raise Unauthorized(ONE_TIME_TOKEN_INVALID)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    end_all_sessions(user)
+    db.session.commit()
+    return "Password has been reset successfully"
+
+
+# --- e-mail verification -----------------------------------------------------------------------------
+
+def _verification_lifetime() -> timedelta:
+    return timedelta(minutes=current_app.config["EMAIL_VERIFICATION_TOKEN_EXPIRE_MINUTES"])
+
+
+def _frontend_link(page: str, token: str) -> str:
+    return f"{current_app.config['FRONTEND_BASE_URL'].rstrip('/')}/{page}?token={token}"
+
+
+def _send_verification_mail(user: User, token: str) -> None:
+    send_email(user.email, "Verify your LMS email", "email/verify_email.txt",
+               full_name=user.full_name, link=_frontend_link("verify-email", token), token=token)
+
+
+def request_email_verification(email: str) -> str:
+    """Mail a verification link to any active account, verified or not; same answer for any address."""
+    user = find_user_by_email(email)
+    if user is not None and user.is_active:
+        token = create_user_token(user, EMAIL_VERIFICATION, _verification_lifetime())
+        db.session.commit()
+        _send_verification_mail(user, token)
+    return VERIFICATION_REQUESTED
+
+
+def confirm_email(token: str) -> str:
+    """Mark the address verified. The token may be confirmed again until it expires (kept quirk)."""
+    row = find_user_token(token, EMAIL_VERIFICATION)
+    if row is None:
+        raise Unauthorized(ONE_TIME_TOKEN_INVALID)
+    user = db.session.get(User, row.user_id)
+    if not user.is_active:
+        raise Unauthorized(USER_INACTIVE)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    row.used_at = row.used_at or utcnow()
+    db.session.commit()
+    return "Email has been verified successfully"
+
+
+# --- MFA settings ------------------------------------------------------------------------------------
+
+def _confirm_password(user: User, password: str) -> None:
+    if not verify_password(password, user.password_hash):
+        raise Unauthorized(INVALID_PASSWORD)
+
+
+def request_mfa_setup(user: User, password: str) -> str:
+    """Mail a setup code to the user (nothing happens if MFA is already on)."""
+    _confirm_password(user, password)
+    if not user.mfa_enabled:
+        ttl = max(60, current_app.config["MFA_LOGIN_CODE_EXPIRE_MINUTES"] * 60)
+        code = mfa.issue_code(mfa.setup_slot(str(user.id)), ttl)
+        send_email(user.email, "Your LMS MFA setup code", "email/mfa_setup_code.txt",
+                   code=code, expires_in_minutes=ttl // 60)
+    return "A verification code has been sent to your email"
+
+
+def confirm_mfa_setup(user: User, code: str) -> str:
+    try:
+        mfa.redeem_code(mfa.setup_slot(str(user.id)), code)
+    except mfa.CodeRejected as rejected:
+        raise Unauthorized(MFA_CODE_INVALID) from rejected
+    user.mfa_enabled = True
+    db.session.commit()
+    return "MFA has been enabled successfully"
+
+
+def disable_mfa(user: User, password: str) -> str:
+    _confirm_password(user, password)
+    if user.mfa_enabled:
+        user.mfa_enabled = False
+        db.session.commit()
+    return "MFA has been disabled successfully"
