@@ -18,7 +18,8 @@ from lms.extensions import db
 
 
 class PageQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    # Bounded so that the OFFSET fits the database's integer (a huge page is a 422, not a 500).
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=2**31 - 1))
     page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
 from lms.extensions import db
@@ -15,14 +15,19 @@ LESSON_TYPES = ("video", "text", "quiz", "assignment")
 
 class Course(UUIDPrimaryKey, Timestamps, db.Model):
     __tablename__ = "courses"
+    __table_args__ = (
+        # The catalog: published courses newest first, and "mine" (an instructor's courses) newest first.
+        Index("ix_courses_is_published_created_at", "is_published", "created_at"),
+        Index("ix_courses_instructor_id_created_at", "instructor_id", "created_at"),
+    )
 
     title: Mapped[str] = mapped_column(String(255))
     slug: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
-    instructor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    instructor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     category: Mapped[str | None] = mapped_column(String(100), index=True)
     difficulty_level: Mapped[str | None] = mapped_column(String(20), index=True)
-    is_published: Mapped[bool] = mapped_column(default=False, index=True)
+    is_published: Mapped[bool] = mapped_column(default=False)
     thumbnail_url: Mapped[str | None] = mapped_column(Text)
     estimated_duration_minutes: Mapped[int | None]
     extra_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
@@ -39,6 +44,14 @@ class Course(UUIDPrimaryKey, Timestamps, db.Model):
     enrollment_count: Mapped[int | None]
     average_rating: Mapped[float | None]
     status: Mapped[str | None] = mapped_column(String(20))
+
+    # Figures computed from the data in the statement that loads the course (courses.service
+    # `with_course_figures`); they take precedence over the stored compatibility fields above.
+    instructor_name: Mapped[str | None] = query_expression()
+    computed_total_lessons: Mapped[int | None] = query_expression()
+    computed_enrollment_count: Mapped[int | None] = query_expression()
+    computed_average_rating: Mapped[float | None] = query_expression()
+    computed_review_count: Mapped[int | None] = query_expression()
 
 
 class Lesson(UUIDPrimaryKey, Timestamps, db.Model):

@@ -1,4 +1,161 @@
+"""Courses (`/courses`) and their lessons (`/courses/{id}/lessons`, `/lessons/{id}`), contract §4.2–4.3."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Response, jsonify
+from flask.views import MethodView
+
 from lms.core.api import Blueprint
+from lms.core.cache import get_app_cache
+from lms.core.permissions import Permission, current_user, login_optional, login_required, require_permissions
+from lms.courses import service
+from lms.courses.schemas import (
+    CourseCreateSchema,
+    CoursePageSchema,
+    CourseQuerySchema,
+    CourseSchema,
+    CourseUpdateSchema,
+    LessonCreateSchema,
+    LessonListSchema,
+    LessonSchema,
+    LessonUpdateSchema,
+)
 
 blp = Blueprint("courses", __name__, url_prefix="/courses")
 lessons_blp = Blueprint("lessons", __name__, url_prefix="/")
+
+
+def _cached_body(key: str, produce: Callable[[], dict[str, Any]]) -> Response:
+    """Serve a dumped body from the app cache, filling it on a miss; its ETag answers 304 when it matches."""
+    app_cache = get_app_cache()
+    body = app_cache.get_json(key)
+    if body is None:
+        body = produce()
+        app_cache.set_json(key, body)
+    blp.set_etag(body)
+    return jsonify(body)
+
+
+@blp.route("")
+class CourseList(MethodView):
+    @blp.etag
+    @blp.arguments(CourseQuerySchema, location="query")
+    @blp.response(200, CoursePageSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED", description="`mine=true` without a valid bearer token")
+    @login_optional
+    def get(self, args):
+        """The catalog, newest first: published courses, all for admins, one's own with `mine`."""
+        scope = service.catalog_scope(current_user(), args["mine"])
+        return _cached_body(service.catalog_cache_key(scope, args),
+                            lambda: CoursePageSchema().dump(service.list_courses(args, scope)))
+
+    @blp.arguments(CourseCreateSchema)
+    @blp.response(201, CourseSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    @require_permissions(Permission.CREATE_COURSE)
+    def post(self, data):
+        """Create a draft course (instructors and admins); the slug defaults to one of the title."""
+        return service.create_course(data, current_user())
+
+
+@blp.route("/<uuid:course_id>")
+class CourseItem(MethodView):
+    @blp.etag
+    @blp.response(200, CourseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_optional
+    def get(self, course_id):
+        """Get a course (a draft only for its instructor or an admin)."""
+        return service.get_course_for_reader(course_id, current_user())
+
+    @blp.arguments(CourseUpdateSchema)
+    @blp.response(200, CourseSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def patch(self, data, course_id):
+        """Update a course (its instructor or an admin); may publish or unpublish it."""
+        return service.update_course(course_id, data, current_user())
+
+    @blp.response(204)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def delete(self, course_id):
+        """Delete a course with its lessons, enrollments, progress, quizzes, certificates and assignments."""
+        service.delete_course(course_id, current_user())
+
+
+@blp.route("/slug/<string:slug>")
+class CourseBySlug(MethodView):
+    @blp.response(200, CourseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_optional
+    def get(self, slug):
+        """Get a course by its slug (a draft only for its instructor or an admin)."""
+        return service.get_course_by_slug_for_reader(slug, current_user())
+
+
+@blp.route("/<uuid:course_id>/publish")
+class CoursePublish(MethodView):
+    @blp.response(200, CourseSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def post(self, course_id):
+        """Publish a course (its instructor or an admin)."""
+        return service.publish_course(course_id, current_user())
+
+
+@lessons_blp.route("/courses/<uuid:course_id>/lessons")
+class LessonList(MethodView):
+    @lessons_blp.etag
+    @lessons_blp.response(200, LessonListSchema)
+    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @login_optional
+    def get(self, course_id):
+        """A course's lessons by order_index; content and video only for learners, owner, admins, previews."""
+        return service.list_lessons_for_reader(course_id, current_user())
+
+    @lessons_blp.arguments(LessonCreateSchema)
+    @lessons_blp.response(201, LessonSchema)
+    @lessons_blp.alt_response(400, response="BAD_REQUEST")
+    @lessons_blp.alt_response(403, response="FORBIDDEN")
+    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @lessons_blp.alt_response(409, response="CONFLICT")
+    @login_required
+    def post(self, data, course_id):
+        """Add a lesson to a course (its instructor or an admin)."""
+        return service.create_lesson(course_id, data, current_user())
+
+
+@lessons_blp.route("/lessons/<uuid:lesson_id>")
+class LessonItem(MethodView):
+    @lessons_blp.response(200, LessonSchema)
+    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @login_optional
+    def get(self, lesson_id):
+        """Get a lesson; content and video only for learners, the owner, admins, or previews."""
+        return service.get_lesson_for_reader(lesson_id, current_user())
+
+    @lessons_blp.arguments(LessonUpdateSchema)
+    @lessons_blp.response(200, LessonSchema)
+    @lessons_blp.alt_response(400, response="BAD_REQUEST")
+    @lessons_blp.alt_response(403, response="FORBIDDEN")
+    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @lessons_blp.alt_response(409, response="CONFLICT")
+    @login_required
+    def patch(self, data, lesson_id):
+        """Update a lesson (the course's instructor or an admin)."""
+        return service.update_lesson(lesson_id, data, current_user())
+
+    @lessons_blp.response(204)
+    @lessons_blp.alt_response(403, response="FORBIDDEN")
+    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def delete(self, lesson_id):
+        """Delete a lesson with its progress rows (the course's instructor or an admin)."""
+        service.delete_lesson(lesson_id, current_user())

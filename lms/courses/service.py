@@ -5,11 +5,26 @@ The access helpers at the top are the one way every module checks who may see or
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import secrets
 import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
-from lms.core.errors import Forbidden, NotFound
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import with_expression
+
+from lms.analytics.service import invalidate_course_analytics
+from lms.core.cache import get_app_cache
+from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from lms.core.pagination import paginate
 from lms.core.permissions import Role
-from lms.courses.models import Course
+from lms.courses.models import Course, Lesson
+from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.users.models import User
 
@@ -31,7 +46,7 @@ def get_course(course_id: uuid.UUID) -> Course:
 def get_visible_course(course_id: uuid.UUID, user: User | None) -> Course:
     """A course the caller may read: published, or theirs to manage. Drafts are 404 to others (§5.19)."""
     course = get_course(course_id)
-    if not course.is_published and not can_manage_course(user, course):
+    if not can_read_course(user, course):
         raise NotFound("Course not found")
     return course
 
@@ -42,3 +57,388 @@ def get_managed_course(course_id: uuid.UUID, user: User, message: str = MANAGE_D
     if not can_manage_course(user, course):
         raise Forbidden(message)
     return course
+
+
+def can_read_course(user: User | None, course: Course) -> bool:
+    """Published courses are public; drafts belong to their instructor and the admins."""
+    return course.is_published or can_manage_course(user, course)
+
+
+# --- reading courses ----------------------------------------------------------------------------
+
+COURSE_SLUG_TAKEN = "A course with this slug already exists"
+CATALOG_CACHE_PREFIX = "courses:catalog:"
+
+
+def course_statement() -> Select:
+    """Courses with their computed figures, all in the one statement (no query per course)."""
+    course_id = Course.id
+    lessons = select(func.count(Lesson.id)).where(Lesson.course_id == course_id).scalar_subquery()
+    enrollments = select(func.count(Enrollment.id)).where(Enrollment.course_id == course_id).scalar_subquery()
+    # AVG and COUNT of a column skip NULLs: only enrollments with a review count.
+    average_rating = select(func.avg(Enrollment.rating)).where(Enrollment.course_id == course_id).scalar_subquery()
+    reviews = select(func.count(Enrollment.rating)).where(Enrollment.course_id == course_id).scalar_subquery()
+    instructor_name = select(User.full_name).where(User.id == Course.instructor_id).scalar_subquery()
+    return (
+        select(Course)
+        .options(
+            with_expression(Course.instructor_name, instructor_name),
+            with_expression(Course.computed_total_lessons, lessons),
+            with_expression(Course.computed_enrollment_count, enrollments),
+            with_expression(Course.computed_average_rating, average_rating),
+            with_expression(Course.computed_review_count, reviews),
+        )
+        # Figures are loaded only by a fresh load; courses already in the session get them too.
+        .execution_options(populate_existing=True)
+    )
+
+
+def load_course(course_id: uuid.UUID) -> Course:
+    """A course with its figures, whoever asks (callers have checked access)."""
+    course = db.session.scalar(course_statement().where(Course.id == course_id))
+    if course is None:
+        raise NotFound("Course not found")
+    return course
+
+
+def _readable(course: Course | None, user: User | None) -> Course:
+    if course is None or not can_read_course(user, course):
+        raise NotFound("Course not found")
+    return course
+
+
+def get_course_for_reader(course_id: uuid.UUID, user: User | None) -> Course:
+    """A course with its figures; a draft is 404 to all but its instructor and the admins (§5.19)."""
+    return _readable(db.session.scalar(course_statement().where(Course.id == course_id)), user)
+
+
+def get_course_by_slug_for_reader(slug: str, user: User | None) -> Course:
+    return _readable(db.session.scalar(course_statement().where(Course.slug == slug)), user)
+
+
+@dataclass(frozen=True)
+class CatalogScope:
+    """Which courses a catalog reader sees: published ones, all of them, or one instructor's."""
+
+    published_only: bool
+    instructor_id: uuid.UUID | None = None
+
+    @property
+    def cache_part(self) -> str:
+        if self.instructor_id is not None:
+            return f"instructor:{self.instructor_id}"
+        return "published" if self.published_only else "all"
+
+
+def catalog_scope(user: User | None, mine: bool) -> CatalogScope:
+    """`mine` lists the caller's own courses, drafts included; admins see every course (§4.2)."""
+    if mine:
+        if user is None:
+            raise Unauthorized("Not authenticated")
+        return CatalogScope(published_only=False, instructor_id=user.id)
+    return CatalogScope(published_only=user is None or user.role != Role.ADMIN.value)
+
+
+def catalog_cache_key(scope: CatalogScope, args: dict[str, Any]) -> str:
+    """Every query parameter and the viewer's scope are part of the key (§5.2)."""
+    query = json.dumps(args, sort_keys=True, default=str)
+    return f"{CATALOG_CACHE_PREFIX}{scope.cache_part}:{hashlib.sha256(query.encode()).hexdigest()}"
+
+
+def _escape_like(text: str) -> str:
+    """`text` for a LIKE pattern with escape character `\\`: `%`, `_` and `\\` match literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_courses(args: dict[str, Any], scope: CatalogScope) -> dict[str, Any]:
+    """The catalog page for a scope, newest first, filtered by category, difficulty and search."""
+    stmt = course_statement()
+    if scope.published_only:
+        stmt = stmt.where(Course.is_published.is_(True))
+    if scope.instructor_id is not None:
+        stmt = stmt.where(Course.instructor_id == scope.instructor_id)
+    if args.get("category"):
+        stmt = stmt.where(Course.category == args["category"])
+    if args.get("difficulty_level"):
+        stmt = stmt.where(Course.difficulty_level == args["difficulty_level"])
+    if args.get("search"):
+        pattern = f"%{_escape_like(args['search'])}%"
+        stmt = stmt.where(or_(Course.title.ilike(pattern, escape="\\"),
+                              Course.description.ilike(pattern, escape="\\")))
+    return paginate(stmt.order_by(Course.created_at.desc(), Course.id.desc()), args)
+
+
+def invalidate_catalog() -> None:
+    """A course or lesson write: every cached catalog page may have changed (§1.11, §5.2)."""
+    get_app_cache().delete_by_prefix(CATALOG_CACHE_PREFIX)
+
+
+def _after_course_write(course_id: uuid.UUID) -> None:
+    invalidate_catalog()
+    invalidate_course_analytics(course_id)
+
+
+# --- writing courses ----------------------------------------------------------------------------
+
+SLUG_ATTEMPTS = 5
+_SLUG_DROPPED = re.compile(r"[^a-z0-9 -]")
+_SLUG_SEPARATORS = re.compile(r"[ -]+")
+
+
+def slugify(text: str) -> str:
+    """Lower-case; characters other than `[a-z0-9 -]` removed; runs of spaces/hyphens -> `-`."""
+    return _SLUG_SEPARATORS.sub("-", _SLUG_DROPPED.sub("", text.lower())).strip("-")
+
+
+def _with_suffix(base: str, suffix: str) -> str:
+    return f"{base[:255 - len(suffix) - 1]}-{suffix}"
+
+
+def _free_generated_slug(base: str) -> str:
+    """`base`, or `base-2`, `base-3`... : the first one no course has (as far as this transaction sees)."""
+    taken = set(db.session.scalars(select(Course.slug).where(
+        or_(Course.slug == base, Course.slug.like(f"{_escape_like(base)}-%", escape="\\")))))
+    if base not in taken:
+        return base
+    number = 2
+    while _with_suffix(base, str(number)) in taken:
+        number += 1
+    return _with_suffix(base, str(number))
+
+
+def _flush_or_conflict(message: str) -> None:
+    """Flush; a unique constraint hit (a concurrent write included) is a 409 with `message`."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(message) from error
+
+
+def _is_slug_conflict(error: IntegrityError) -> bool:
+    return "slug" in str(error.orig).lower()
+
+
+def _insert_course_in_savepoint(course: Course) -> bool:
+    """Insert; False when the slug is taken, with the rest of the transaction intact."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(course)
+            db.session.flush()
+    except IntegrityError as error:
+        if not _is_slug_conflict(error):
+            raise
+        return False
+    return True
+
+
+def create_course(data: dict[str, Any], user: User) -> Course:
+    """A draft course owned by the caller.
+
+    An explicit slug that is taken is a 409. A slug generated from the title takes the next free
+    `-2`, `-3`... suffix, so concurrent creates with one title each get a course and distinct slugs.
+    """
+    requested_slug = data.pop("slug", None)
+    course = Course(**data, instructor_id=user.id, is_published=False)
+    if requested_slug is not None:
+        course.slug = requested_slug
+        db.session.add(course)
+        _flush_or_conflict(COURSE_SLUG_TAKEN)  # the slug is the course's only unique value
+    else:
+        base = slugify(course.title)[:255].strip("-") or "course"
+        for attempt in range(SLUG_ATTEMPTS + 1):
+            # After several lost races a random suffix ends the contest.
+            course.slug = (_free_generated_slug(base) if attempt < SLUG_ATTEMPTS
+                           else _with_suffix(base, secrets.token_hex(4)))
+            if _insert_course_in_savepoint(course):
+                break
+        else:
+            raise Conflict(COURSE_SLUG_TAKEN)
+    db.session.commit()
+    _after_course_write(course.id)
+    return load_course(course.id)
+
+
+def _reject_nulls(data: dict[str, Any], fields: dict[str, str]) -> None:
+    for field, message in fields.items():
+        if field in data and data[field] is None:
+            raise BadRequest(message)
+
+
+def update_course(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Course:
+    """Change any field the owner (or an admin) sends; `is_published` may be flipped either way."""
+    course = get_managed_course(course_id, user)
+    _reject_nulls(data, {"title": "Course title cannot be null",
+                         "is_published": "Course is_published cannot be null"})
+    for field, value in data.items():
+        setattr(course, field, value)
+    db.session.commit()
+    _after_course_write(course.id)
+    return load_course(course.id)
+
+
+def publish_course(course_id: uuid.UUID, user: User) -> Course:
+    """The owner or an admin publishes; no instructor verification gate (§5.11). Idempotent."""
+    course = get_managed_course(course_id, user)
+    course.is_published = True
+    db.session.commit()
+    _after_course_write(course.id)
+    return load_course(course.id)
+
+
+def delete_course(course_id: uuid.UUID, user: User) -> None:
+    """The database cascades to lessons, enrollments, progress, quizzes, certificates, assignments."""
+    course = get_managed_course(course_id, user)
+    db.session.delete(course)
+    db.session.commit()
+    _after_course_write(course_id)
+
+
+# --- lessons ------------------------------------------------------------------------------------
+
+LESSON_MANAGE_DENIED = "Not authorized to manage lessons for this course"
+ORDER_INDEX_TAKEN = "A lesson with this order_index already exists in this course"
+
+
+class ReaderLesson:
+    """A lesson as one reader sees it: `content` and `video_url` only when unlocked (§5.18)."""
+
+    def __init__(self, lesson: Lesson, unlocked: bool) -> None:
+        self._lesson = lesson
+        self.content = lesson.content if unlocked else None
+        self.video_url = lesson.video_url if unlocked else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lesson, name)
+
+
+def lessons_unlocked_for(user: User | None, course: Course) -> bool:
+    """Whether every lesson's content is open to the reader: owner, admin or enrolled learner."""
+    if can_manage_course(user, course):
+        return True
+    if user is None:
+        return False
+    # Imported here: the enrollments service builds on this module.
+    from lms.enrollments.service import is_learning
+
+    return is_learning(user.id, course.id)
+
+
+def list_lessons_for_reader(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
+    """A visible course's lessons by `order_index`, gated per §5.18."""
+    course = get_visible_course(course_id, user)
+    unlocked = lessons_unlocked_for(user, course)
+    lessons = db.session.scalars(
+        select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)).all()
+    items = [ReaderLesson(lesson, unlocked or lesson.is_preview) for lesson in lessons]
+    return {"items": items, "total": len(items)}
+
+
+def _get_lesson(lesson_id: uuid.UUID, user: User | None) -> tuple[Lesson, Course]:
+    """A lesson of a course the caller may read; anything else is 404 (§5.19)."""
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound("Lesson not found")
+    course = get_course(lesson.course_id)
+    if not can_read_course(user, course):
+        raise NotFound("Lesson not found")
+    return lesson, course
+
+
+def get_lesson_for_reader(lesson_id: uuid.UUID, user: User | None) -> ReaderLesson:
+    lesson, course = _get_lesson(lesson_id, user)
+    return ReaderLesson(lesson, lesson.is_preview or lessons_unlocked_for(user, course))
+
+
+def _get_managed_lesson(lesson_id: uuid.UUID, user: User) -> tuple[Lesson, Course]:
+    lesson, course = _get_lesson(lesson_id, user)
+    if not can_manage_course(user, course):
+        raise Forbidden(LESSON_MANAGE_DENIED)
+    return lesson, course
+
+
+def _check_video_url(lesson_type: str, video_url: str | None) -> None:
+    if video_url is None:
+        return
+    if lesson_type != "video":
+        raise BadRequest("video_url is only allowed on video lessons")
+    parts = urlsplit(video_url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise BadRequest("video_url must be an http(s) URL")
+
+
+def _check_parent(course: Course, parent_id: uuid.UUID | None, lesson: Lesson | None = None) -> None:
+    """The parent exists (404), is in the same course and is not the lesson or its descendant (400)."""
+    if parent_id is None:
+        return
+    parent = db.session.get(Lesson, parent_id)
+    if parent is None:
+        raise NotFound("Parent lesson not found")
+    if parent.course_id != course.id:
+        raise BadRequest("Parent lesson must belong to the same course")
+    if lesson is None:
+        return  # a new lesson has no descendants
+    parents = dict(db.session.execute(
+        select(Lesson.id, Lesson.parent_lesson_id).where(Lesson.course_id == course.id)).all())
+    ancestor: uuid.UUID | None = parent_id
+    seen: set[uuid.UUID] = set()
+    while ancestor is not None and ancestor not in seen:
+        if ancestor == lesson.id:
+            raise BadRequest("A lesson cannot be nested under itself or one of its descendants")
+        seen.add(ancestor)
+        ancestor = parents.get(ancestor)
+
+
+def _next_order_index(course_id: uuid.UUID) -> int:
+    """The course's highest order_index + 1. Locks the course row first (PostgreSQL), so that
+    concurrent lesson creates take their turns and each sees the index the previous one took."""
+    db.session.execute(select(Course.id).where(Course.id == course_id).with_for_update(key_share=True))
+    highest = db.session.scalar(select(func.max(Lesson.order_index)).where(Lesson.course_id == course_id))
+    return (highest or 0) + 1
+
+
+def create_lesson(course_id: uuid.UUID, data: dict[str, Any], user: User) -> ReaderLesson:
+    """A lesson in a course the caller manages; `order_index` defaults to the highest + 1."""
+    course = get_managed_course(course_id, user, LESSON_MANAGE_DENIED)
+    _check_video_url(data["lesson_type"], data.get("video_url"))
+    _check_parent(course, data.get("parent_lesson_id"))
+    order_index = data.pop("order_index", None) or _next_order_index(course.id)
+    slug = data.pop("slug", None) or slugify(data["title"]) or "lesson"
+    lesson = Lesson(**data, slug=slug, order_index=order_index, course_id=course.id)
+    db.session.add(lesson)
+    _flush_or_conflict(ORDER_INDEX_TAKEN)
+    db.session.commit()
+    _after_course_write(course.id)
+    return ReaderLesson(lesson, True)
+
+
+def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> ReaderLesson:
+    """Partial update; leaving the `video` type clears `video_url`."""
+    lesson, course = _get_managed_lesson(lesson_id, user)
+    _reject_nulls(data, {"title": "Lesson title cannot be null",
+                         "lesson_type": "Lesson lesson_type cannot be null",
+                         "order_index": "Lesson order_index cannot be null",
+                         "is_preview": "Lesson is_preview cannot be null"})
+    lesson_type = data.get("lesson_type", lesson.lesson_type)
+    if "video_url" in data:
+        _check_video_url(lesson_type, data["video_url"])
+    elif lesson_type != "video":
+        data["video_url"] = None
+    if "parent_lesson_id" in data:
+        _check_parent(course, data["parent_lesson_id"], lesson)
+    if "slug" in data and data["slug"] is None:
+        data["slug"] = slugify(data.get("title") or lesson.title) or "lesson"
+    for field, value in data.items():
+        setattr(lesson, field, value)
+    _flush_or_conflict(ORDER_INDEX_TAKEN)
+    db.session.commit()
+    _after_course_write(course.id)
+    return ReaderLesson(lesson, True)
+
+
+def delete_lesson(lesson_id: uuid.UUID, user: User) -> None:
+    """Its progress rows and quiz go with it; child lessons lose their parent (FK actions)."""
+    lesson, course = _get_managed_lesson(lesson_id, user)
+    db.session.delete(lesson)
+    db.session.commit()
+    _after_course_write(course.id)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import UUIDPrimaryKey, utcnow
@@ -16,10 +16,15 @@ PROGRESS_STATUSES = ("not_started", "in_progress", "completed")
 
 class Enrollment(UUIDPrimaryKey, db.Model):
     __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("student_id", "course_id"),)
+    __table_args__ = (
+        UniqueConstraint("student_id", "course_id"),
+        # my-courses and a course's enrollment list, newest first; also every per-course aggregate.
+        Index("ix_enrollments_student_id_enrolled_at", "student_id", "enrolled_at"),
+        Index("ix_enrollments_course_id_enrolled_at", "course_id", "enrolled_at"),
+    )
 
-    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -27,7 +32,8 @@ class Enrollment(UUIDPrimaryKey, db.Model):
     progress_percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     completed_lessons_count: Mapped[int] = mapped_column(default=0)
     total_lessons_count: Mapped[int] = mapped_column(default=0)
-    total_time_spent_seconds: Mapped[int] = mapped_column(default=0)
+    # The sum over every lesson's (32-bit) time: 64-bit so that it cannot overflow.
+    total_time_spent_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     last_accessed_at: Mapped[datetime | None]
     certificate_issued_at: Mapped[datetime | None]
     rating: Mapped[int | None]

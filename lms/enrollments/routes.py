@@ -1,3 +1,111 @@
+"""Enrollments, lesson progress and reviews (`/enrollments`, contract §4.4)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
 from lms.core.api import Blueprint
+from lms.core.pagination import PageQuerySchema
+from lms.core.permissions import Role, current_user, login_required, require_roles
+from lms.enrollments import service
+from lms.enrollments.schemas import (
+    CourseEnrollmentStatsSchema,
+    EnrollmentCreateSchema,
+    EnrollmentPageSchema,
+    EnrollmentSchema,
+    LessonProgressSchema,
+    LessonProgressUpdateSchema,
+    ReviewSchema,
+)
 
 blp = Blueprint("enrollments", __name__, url_prefix="/enrollments")
+
+
+@blp.route("")
+class EnrollmentCreate(MethodView):
+    @blp.arguments(EnrollmentCreateSchema)
+    @blp.response(201, EnrollmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.STUDENT, Role.ADMIN, message="Only students can enroll")
+    def post(self, data):
+        """Enroll in a published course; enrolling again returns the existing enrollment (201)."""
+        return service.enroll(data["course_id"], current_user())
+
+
+@blp.route("/my-courses")
+class MyEnrollments(MethodView):
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, EnrollmentPageSchema)
+    @login_required
+    def get(self, args):
+        """The caller's enrollments, newest first."""
+        return service.my_enrollments(args, current_user())
+
+
+@blp.route("/<uuid:enrollment_id>")
+class EnrollmentItem(MethodView):
+    @blp.response(200, EnrollmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, enrollment_id):
+        """Get an enrollment (its student, the course's instructor or an admin)."""
+        return service.get_enrollment_for_reader(enrollment_id, current_user())
+
+
+@blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/progress")
+class LessonProgressItem(MethodView):
+    @blp.arguments(LessonProgressUpdateSchema)
+    @blp.response(200, LessonProgressSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def put(self, data, enrollment_id, lesson_id):
+        """Set a lesson's progress (the enrollment's student or an admin) and recompute the enrollment."""
+        return service.update_progress(enrollment_id, lesson_id, data, current_user())
+
+
+@blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/complete")
+class LessonCompletion(MethodView):
+    @blp.response(200, LessonProgressSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def post(self, enrollment_id, lesson_id):
+        """Mark a lesson completed (the enrollment's student or an admin) and recompute the enrollment."""
+        return service.complete_lesson_for(enrollment_id, lesson_id, current_user())
+
+
+@blp.route("/<uuid:enrollment_id>/review")
+class EnrollmentReview(MethodView):
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, EnrollmentSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def post(self, data, enrollment_id):
+        """Rate and review the course after completing at least 20 % of it; replaces an earlier review."""
+        return service.review_course(enrollment_id, data, current_user())
+
+
+@blp.route("/courses/<uuid:course_id>")
+class CourseEnrollments(MethodView):
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, EnrollmentPageSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, args, course_id):
+        """A course's enrollments, newest first (its instructor or an admin)."""
+        return service.course_enrollments(course_id, args, current_user())
+
+
+@blp.route("/courses/<uuid:course_id>/stats")
+class CourseEnrollmentStats(MethodView):
+    @blp.response(200, CourseEnrollmentStatsSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, course_id):
+        """Enrollment counts by status and the mean progress of a course (its instructor or an admin)."""
+        return service.course_enrollment_stats(course_id, current_user())

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.analytics.service import invalidate_course_analytics
 from lms.certificates.service import schedule_certificate
 from lms.core.db import utcnow
+from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from lms.core.pagination import paginate
+from lms.core.permissions import Role
+from lms.core.schemas import to_decimal2
 from lms.courses.models import Lesson
+from lms.courses.service import get_course, get_managed_course, get_visible_course
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
+from lms.users.models import User
 
 # Enrollments in these states may learn: record progress, take quizzes, submit assignments.
 LEARNING_STATUSES = ("active", "completed")
@@ -55,6 +63,12 @@ def recompute_enrollment(enrollment: Enrollment) -> bool:
     caller runs `on_enrollment_completed` once its commit has succeeded.
     """
     db.session.flush()
+    # Lock the enrollment row (PostgreSQL) and reload it: concurrent progress writes on one
+    # enrollment recompute one after the other, each seeing the rows the previous one committed,
+    # so the counters are right and only one of them sees the first transition to `completed`.
+    # NO KEY UPDATE: the KEY SHARE locks that inserting progress rows takes do not deadlock with it.
+    db.session.execute(select(Enrollment).where(Enrollment.id == enrollment.id).with_for_update(key_share=True)
+                       .execution_options(populate_existing=True))
     total = db.session.scalar(select(func.count()).select_from(Lesson).where(
         Lesson.course_id == enrollment.course_id)) or 0
     completed, time_spent = db.session.execute(
@@ -100,3 +114,193 @@ def after_learning_write(enrollment: Enrollment, became_completed: bool) -> None
     invalidate_course_analytics(enrollment.course_id)
     if became_completed:
         on_enrollment_completed(enrollment.id)
+
+
+# --- enrolling ----------------------------------------------------------------------------------
+
+ENROLLMENT_NOT_FOUND = "Enrollment not found"
+COURSE_ENROLLMENTS_DENIED = "Not authorized to view course enrollments"
+UPDATE_DENIED = "Not authorized to update this enrollment"
+REVIEW_THRESHOLD = Decimal("20")
+
+
+def enroll(course_id: uuid.UUID, user: User) -> Enrollment:
+    """Enroll the caller (a student or an admin) in a published course; re-enrolling returns the
+    existing enrollment. Concurrent calls end in one row: the loser of the race reads the winner's."""
+    course = get_visible_course(course_id, user)  # a draft is 404 to a student (§5.19)
+    if not course.is_published:
+        raise Forbidden("Cannot enroll in unpublished course")
+    existing = find_enrollment(user.id, course.id)
+    if existing is not None:
+        return existing
+    now = utcnow()
+    total_lessons = db.session.scalar(
+        select(func.count()).select_from(Lesson).where(Lesson.course_id == course.id)) or 0
+    enrollment = Enrollment(student_id=user.id, course_id=course.id, enrolled_at=now, started_at=now,
+                            status="active", progress_percentage=Decimal("0.00"), completed_lessons_count=0,
+                            total_lessons_count=total_lessons, total_time_spent_seconds=0)
+    db.session.add(enrollment)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_enrollment(user.id, course_id)
+        if existing is None:
+            raise
+        return existing
+    after_learning_write(enrollment, False)
+    return enrollment
+
+
+def my_enrollments(args: dict[str, Any], user: User) -> dict[str, Any]:
+    """The caller's enrollments, newest first."""
+    return paginate(select(Enrollment).where(Enrollment.student_id == user.id)
+                    .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()), args)
+
+
+def _is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN.value
+
+
+def get_enrollment_for_reader(enrollment_id: uuid.UUID, user: User) -> Enrollment:
+    """The owning student, the course's instructor and admins see an enrollment; others get 404."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        raise NotFound(ENROLLMENT_NOT_FOUND)
+    if enrollment.student_id == user.id or _is_admin(user):
+        return enrollment
+    if get_course(enrollment.course_id).instructor_id == user.id:
+        return enrollment
+    raise NotFound(ENROLLMENT_NOT_FOUND)
+
+
+def _get_learner_enrollment(enrollment_id: uuid.UUID, user: User) -> Enrollment:
+    """An enrollment the caller may write to: theirs, or any for an admin.
+
+    The course's instructor sees it but may not write (403); anyone else gets 404.
+    """
+    enrollment = get_enrollment_for_reader(enrollment_id, user)
+    if enrollment.student_id != user.id and not _is_admin(user):
+        raise Forbidden(UPDATE_DENIED)
+    if enrollment.status not in LEARNING_STATUSES:
+        raise Forbidden("Enrollment is not active")
+    return enrollment
+
+
+def course_enrollments(course_id: uuid.UUID, args: dict[str, Any], user: User) -> dict[str, Any]:
+    """A course's enrollments, newest first, for its instructor or an admin."""
+    course = get_managed_course(course_id, user, COURSE_ENROLLMENTS_DENIED)
+    return paginate(select(Enrollment).where(Enrollment.course_id == course.id)
+                    .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()), args)
+
+
+def course_enrollment_stats(course_id: uuid.UUID, user: User) -> dict[str, Any]:
+    """Counts by status and the mean progress, in one aggregate statement."""
+    course = get_managed_course(course_id, user, COURSE_ENROLLMENTS_DENIED)
+    total, active, completed, progress_sum = db.session.execute(
+        select(func.count(Enrollment.id),
+               func.count(Enrollment.id).filter(Enrollment.status == "active"),
+               func.count(Enrollment.id).filter(Enrollment.status == "completed"),
+               func.coalesce(func.sum(Enrollment.progress_percentage), 0))
+        .where(Enrollment.course_id == course.id)
+    ).one()
+    # SUM / COUNT with exact decimals, so that SQLite (floating-point AVG) agrees with PostgreSQL.
+    average = to_decimal2(Decimal(str(progress_sum)) / total) if total else Decimal("0.00")
+    return {"course_id": course.id, "total_enrollments": total, "active_enrollments": active,
+            "completed_enrollments": completed, "average_progress": average}
+
+
+# --- progress and reviews -----------------------------------------------------------------------
+
+DOWNGRADE_REFUSED = "Completed lesson progress cannot be downgraded"
+PROGRESS_RACE = "The lesson's progress changed concurrently; retry the request"
+
+
+def _course_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != enrollment.course_id:
+        raise NotFound("Lesson not found in this enrollment's course")
+    return lesson
+
+
+def _apply_progress(progress: LessonProgress, changes: dict[str, Any], is_new: bool) -> None:
+    """Set (never add) the given values, then derive the status (contract §4.4)."""
+    status = changes.get("status")
+    percentage = changes.get("completion_percentage")
+    if progress.status == "completed":
+        if (status is not None and status != "completed") or (percentage is not None and percentage < 100):
+            raise BadRequest(DOWNGRADE_REFUSED)
+    for field in ("time_spent_seconds", "last_position_seconds", "notes"):
+        if field in changes:
+            setattr(progress, field, changes[field])
+    if percentage is not None:
+        progress.completion_percentage = to_decimal2(min(percentage, Decimal("100")))
+    if status == "completed" or (percentage is not None and percentage >= 100) or progress.status == "completed":
+        mark_completed(progress)
+        return
+    if status is not None:
+        progress.status = status
+    elif is_new:
+        progress.status = "in_progress"
+    has_activity = (progress.time_spent_seconds > 0 or progress.last_position_seconds > 0
+                    or progress.completion_percentage > 0)
+    if progress.status == "not_started" and has_activity:
+        progress.status = "in_progress"
+    if progress.status == "in_progress" and progress.started_at is None:
+        progress.started_at = utcnow()
+
+
+def _record_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
+                     changes: dict[str, Any] | None) -> tuple[Enrollment, LessonProgress, bool]:
+    """One progress transaction: `changes` for PUT …/progress, None to complete the lesson."""
+    enrollment = _get_learner_enrollment(enrollment_id, user)
+    _course_lesson(enrollment, lesson_id)
+    if changes is None:
+        became_completed = complete_lesson(enrollment, lesson_id)
+        progress = get_or_create_progress(enrollment, lesson_id)
+    else:
+        progress = get_or_create_progress(enrollment, lesson_id)
+        _apply_progress(progress, changes, is_new=inspect(progress).pending)
+        became_completed = recompute_enrollment(enrollment)
+    db.session.commit()
+    return enrollment, progress, became_completed
+
+
+def _write_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
+                    changes: dict[str, Any] | None) -> LessonProgress:
+    """Record progress and recompute the enrollment in one transaction; after the commit, refresh
+    analytics and run the completion hook if this write completed the course."""
+    try:
+        enrollment, progress, became_completed = _record_progress(enrollment_id, lesson_id, user, changes)
+    except IntegrityError:
+        # Another request created this lesson's progress row first: redo the write on top of it.
+        db.session.rollback()
+        try:
+            enrollment, progress, became_completed = _record_progress(enrollment_id, lesson_id, user, changes)
+        except IntegrityError as error:
+            db.session.rollback()
+            raise Conflict(PROGRESS_RACE) from error
+    after_learning_write(enrollment, became_completed)
+    return progress
+
+
+def update_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, changes: dict[str, Any],
+                    user: User) -> LessonProgress:
+    return _write_progress(enrollment_id, lesson_id, user, changes)
+
+
+def complete_lesson_for(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User) -> LessonProgress:
+    return _write_progress(enrollment_id, lesson_id, user, None)
+
+
+def review_course(enrollment_id: uuid.UUID, data: dict[str, Any], user: User) -> Enrollment:
+    """Rate and review the course once 20 % of it is done; a new review replaces the previous one."""
+    enrollment = _get_learner_enrollment(enrollment_id, user)
+    if enrollment.progress_percentage < REVIEW_THRESHOLD:
+        raise Forbidden("Complete at least 20% before reviewing")
+    enrollment.rating = data["rating"]
+    enrollment.review = data["review"]
+    enrollment.reviewed_at = utcnow()
+    db.session.commit()
+    after_learning_write(enrollment, False)
+    return enrollment

@@ -1,0 +1,387 @@
+"""Lesson progress, completion and reviews: rules, recomputation, the completion hook (contract §4.4, §5.3)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from lms.enrollments.models import Enrollment, LessonProgress
+from lms.extensions import db
+from tests.enrollments.conftest import API
+
+PROGRESS_FIELDS = {"id", "enrollment_id", "lesson_id", "status", "started_at", "completed_at",
+                   "time_spent_seconds", "last_position_seconds", "completion_percentage"}
+DOWNGRADE = {"detail": "Completed lesson progress cannot be downgraded"}
+ENROLLMENT_NOT_FOUND = {"detail": "Enrollment not found"}
+UPDATE_DENIED = {"detail": "Not authorized to update this enrollment"}
+
+
+@pytest.fixture
+def course(instructor, make_course, make_lesson):
+    course = make_course(instructor)
+    for _ in range(3):
+        make_lesson(course)
+    return course
+
+
+@pytest.fixture
+def lessons(course):
+    from lms.courses.models import Lesson
+
+    return db.session.scalars(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)).all()
+
+
+@pytest.fixture
+def enrollment(client, course, student, auth_headers):
+    response = client.post(f"{API}/enrollments", headers=auth_headers(student), json={"course_id": str(course.id)})
+    return db.session.get(Enrollment, uuid.UUID(response.get_json()["id"]))
+
+
+@pytest.fixture
+def certificate_calls(monkeypatch):
+    """The enrollment ids the completion hook scheduled a certificate for."""
+    calls: list[uuid.UUID] = []
+    monkeypatch.setattr("lms.enrollments.service.schedule_certificate", calls.append)
+    return calls
+
+
+def progress_url(enrollment, lesson) -> str:
+    return f"{API}/enrollments/{enrollment.id}/lessons/{lesson.id}/progress"
+
+
+def complete_url(enrollment, lesson) -> str:
+    return f"{API}/enrollments/{enrollment.id}/lessons/{lesson.id}/complete"
+
+
+def read_enrollment(client, enrollment, headers) -> dict:
+    return client.get(f"{API}/enrollments/{enrollment.id}", headers=headers).get_json()
+
+
+# --- PUT …/progress -------------------------------------------------------------------------------
+
+def test_a_first_progress_write_without_status_is_in_progress(client, enrollment, lessons, student, auth_headers):
+    response = client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student),
+                          json={"time_spent_seconds": 30, "last_position_seconds": 12, "notes": "remember this"})
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == PROGRESS_FIELDS  # notes are stored, never returned
+    assert (body["status"], body["time_spent_seconds"], body["last_position_seconds"]) == ("in_progress", 30, 12)
+    assert (body["completion_percentage"], body["completed_at"]) == ("0.00", None)
+    assert body["started_at"] is not None
+    assert db.session.get(LessonProgress, uuid.UUID(body["id"])).notes == "remember this"
+
+
+def test_progress_values_are_set_not_added(client, enrollment, lessons, student, auth_headers):
+    headers = auth_headers(student)
+    client.put(progress_url(enrollment, lessons[0]), headers=headers, json={"time_spent_seconds": 30})
+
+    body = client.put(progress_url(enrollment, lessons[0]), headers=headers,
+                      json={"time_spent_seconds": 20, "completion_percentage": "40.5"}).get_json()
+
+    assert (body["time_spent_seconds"], body["completion_percentage"]) == (20, "40.50")
+    assert read_enrollment(client, enrollment, headers)["total_time_spent_seconds"] == 20
+
+
+def test_not_started_with_any_activity_becomes_in_progress(client, enrollment, lessons, student, auth_headers):
+    response = client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student),
+                          json={"status": "not_started", "last_position_seconds": 5})
+
+    assert response.get_json()["status"] == "in_progress"
+
+
+def test_not_started_without_activity_stays_not_started(client, enrollment, lessons, student, auth_headers):
+    response = client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student),
+                          json={"status": "not_started"})
+
+    assert (response.get_json()["status"], response.get_json()["started_at"]) == ("not_started", None)
+
+
+@pytest.mark.parametrize("body", [{"status": "completed"}, {"completion_percentage": 100},
+                                  {"status": "in_progress", "completion_percentage": "100.00"}])
+def test_completed_status_or_full_percentage_completes_the_lesson(client, enrollment, lessons, student,
+                                                                  auth_headers, body):
+    response = client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student), json=body)
+
+    result = response.get_json()
+    assert (result["status"], result["completion_percentage"]) == ("completed", "100.00")
+    assert result["completed_at"] is not None
+
+
+@pytest.mark.parametrize("body", [{"status": "in_progress"}, {"status": "not_started"},
+                                  {"completion_percentage": 50}])
+def test_completed_progress_cannot_be_downgraded(client, enrollment, lessons, student, auth_headers, body):
+    headers = auth_headers(student)
+    client.post(complete_url(enrollment, lessons[0]), headers=headers)
+
+    response = client.put(progress_url(enrollment, lessons[0]), headers=headers, json=body)
+
+    assert (response.status_code, response.get_json()) == (400, DOWNGRADE)
+    progress = db.session.scalar(select(LessonProgress).where(LessonProgress.lesson_id == lessons[0].id))
+    db.session.refresh(progress)
+    assert (progress.status, progress.completion_percentage) == ("completed", Decimal("100.00"))
+
+
+def test_a_completed_lesson_still_records_time(client, enrollment, lessons, student, auth_headers):
+    headers = auth_headers(student)
+    completed_at = client.post(complete_url(enrollment, lessons[0]), headers=headers).get_json()["completed_at"]
+
+    body = client.put(progress_url(enrollment, lessons[0]), headers=headers,
+                      json={"time_spent_seconds": 90, "status": "completed"}).get_json()
+
+    assert (body["status"], body["time_spent_seconds"], body["completed_at"]) == ("completed", 90, completed_at)
+
+
+@pytest.mark.parametrize("body, field", [({"status": "done"}, "status"), ({"time_spent_seconds": -1},
+                                                                          "time_spent_seconds"),
+                                         ({"last_position_seconds": -5}, "last_position_seconds"),
+                                         ({"time_spent_seconds": 2**31}, "time_spent_seconds"),
+                                         ({"completion_percentage": 101}, "completion_percentage"),
+                                         ({"completion_percentage": "lots"}, "completion_percentage"),
+                                         ({"time_spent_seconds": None}, "time_spent_seconds"),
+                                         ({"rating": 5}, "rating")])
+def test_invalid_progress_values_are_a_422(client, enrollment, lessons, student, auth_headers, body, field):
+    response = client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student), json=body)
+
+    assert response.status_code == 422
+    assert response.get_json()["detail"][0]["loc"] == ["body", field]
+
+
+def test_a_lesson_of_another_course_is_not_found_in_the_enrollment(client, enrollment, instructor, make_course,
+                                                                   make_lesson, student, auth_headers):
+    elsewhere = make_lesson(make_course(instructor))
+    headers = auth_headers(student)
+
+    for response in (client.put(progress_url(enrollment, elsewhere), headers=headers, json={}),
+                     client.post(complete_url(enrollment, elsewhere), headers=headers)):
+        assert (response.status_code, response.get_json()) == (
+            404, {"detail": "Lesson not found in this enrollment's course"})
+
+
+def test_an_unknown_lesson_is_not_found_in_the_enrollment(client, enrollment, student, auth_headers):
+    response = client.post(f"{API}/enrollments/{enrollment.id}/lessons/{uuid.uuid4()}/complete",
+                           headers=auth_headers(student))
+
+    assert response.status_code == 404
+
+
+def test_an_admin_records_progress_for_a_student(client, enrollment, lessons, admin, auth_headers):
+    response = client.post(complete_url(enrollment, lessons[0]), headers=auth_headers(admin))
+
+    assert (response.status_code, response.get_json()["status"]) == (200, "completed")
+
+
+def test_the_courses_instructor_may_not_record_progress(client, enrollment, lessons, instructor, auth_headers):
+    headers = auth_headers(instructor)
+
+    for response in (client.put(progress_url(enrollment, lessons[0]), headers=headers, json={}),
+                     client.post(complete_url(enrollment, lessons[0]), headers=headers)):
+        assert (response.status_code, response.get_json()) == (403, UPDATE_DENIED)
+    assert db.session.scalar(select(LessonProgress)) is None
+
+
+@pytest.mark.parametrize("role", ["student", "instructor"])
+def test_others_do_not_find_the_enrollment_to_write_to(client, enrollment, lessons, make_user, auth_headers, role):
+    headers = auth_headers(make_user(role))
+
+    for response in (client.put(progress_url(enrollment, lessons[0]), headers=headers, json={}),
+                     client.post(complete_url(enrollment, lessons[0]), headers=headers)):
+        assert (response.status_code, response.get_json()) == (404, ENROLLMENT_NOT_FOUND)
+
+
+def test_progress_needs_a_login(client, enrollment, lessons):
+    assert client.put(progress_url(enrollment, lessons[0]), json={}).status_code == 401
+    assert client.post(complete_url(enrollment, lessons[0])).status_code == 401
+
+
+def test_a_dropped_enrollment_records_no_progress(client, enrollment, lessons, student, auth_headers):
+    enrollment.status = "dropped"
+    db.session.commit()
+
+    response = client.post(complete_url(enrollment, lessons[0]), headers=auth_headers(student))
+
+    assert (response.status_code, response.get_json()) == (403, {"detail": "Enrollment is not active"})
+
+
+# --- recomputation and completion -----------------------------------------------------------------
+
+def test_completing_lessons_recomputes_the_enrollment_and_fires_the_hook_once(
+        client, enrollment, lessons, course, student, auth_headers, make_lesson, certificate_calls):
+    headers = auth_headers(student)
+
+    first = client.post(complete_url(enrollment, lessons[0]), headers=headers)
+    assert (first.status_code, first.get_json()["completion_percentage"]) == (200, "100.00")
+    after_one = read_enrollment(client, enrollment, headers)
+    assert (after_one["completed_lessons_count"], after_one["total_lessons_count"],
+            after_one["progress_percentage"], after_one["status"]) == (1, 3, "33.33", "active")
+    assert after_one["last_accessed_at"] is not None
+
+    client.put(progress_url(enrollment, lessons[1]), headers=headers, json={"completion_percentage": 100})
+    client.post(complete_url(enrollment, lessons[2]), headers=headers)
+    done = read_enrollment(client, enrollment, headers)
+    assert (done["completed_lessons_count"], done["progress_percentage"], done["status"]) == (3, "100.00",
+                                                                                               "completed")
+    assert done["completed_at"] is not None
+    assert certificate_calls == [enrollment.id]
+
+    client.post(complete_url(enrollment, lessons[2]), headers=headers)  # completing again changes nothing
+    assert certificate_calls == [enrollment.id]
+
+    # A lesson added later reopens the course at the next progress write...
+    new_lesson = make_lesson(course)
+    client.put(progress_url(enrollment, lessons[0]), headers=headers, json={"time_spent_seconds": 5})
+    reopened = read_enrollment(client, enrollment, headers)
+    assert (reopened["status"], reopened["progress_percentage"], reopened["total_lessons_count"]) == (
+        "active", "75.00", 4)
+
+    # ...and finishing it completes the course again without a second certificate.
+    client.post(complete_url(enrollment, new_lesson), headers=headers)
+    assert read_enrollment(client, enrollment, headers)["status"] == "completed"
+    assert certificate_calls == [enrollment.id]
+
+
+def test_complete_is_idempotent(client, enrollment, lessons, student, auth_headers):
+    headers = auth_headers(student)
+    first = client.post(complete_url(enrollment, lessons[0]), headers=headers).get_json()
+
+    second = client.post(complete_url(enrollment, lessons[0]), headers=headers)
+
+    assert second.status_code == 200
+    assert second.get_json() == first
+
+
+def test_progress_writes_refresh_the_courses_analytics(client, enrollment, lessons, student, auth_headers,
+                                                       monkeypatch):
+    refreshed: list[uuid.UUID] = []
+    monkeypatch.setattr("lms.enrollments.service.invalidate_course_analytics", refreshed.append)
+
+    client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student), json={})
+
+    assert refreshed == [enrollment.course_id]
+
+
+@pytest.mark.postgres
+@pytest.mark.real_commits
+def test_concurrent_completions_count_every_lesson_and_complete_the_course_once(
+        app, enrollment, lessons, student, auth_headers, certificate_calls):
+    headers = auth_headers(student)
+    urls = [complete_url(enrollment, lesson) for lesson in lessons]
+    barrier = threading.Barrier(len(urls))
+    statuses: list[int] = []
+
+    def complete(url: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post(url, headers=headers).status_code)
+
+    threads = [threading.Thread(target=complete, args=(url,)) for url in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200, 200]
+    db.session.expire_all()
+    stored = db.session.get(Enrollment, enrollment.id)
+    assert (stored.completed_lessons_count, stored.status) == (3, "completed")
+    assert len(certificate_calls) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.real_commits
+def test_concurrent_first_writes_for_one_lesson_leave_one_progress_row(app, enrollment, lessons, student,
+                                                                        auth_headers):
+    headers, url = auth_headers(student), progress_url(enrollment, lessons[0])
+    barrier = threading.Barrier(5)
+    statuses: list[int] = []
+
+    def write(seconds: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.put(url, headers=headers, json={"time_spent_seconds": seconds}).status_code)
+
+    threads = [threading.Thread(target=write, args=(seconds,)) for seconds in range(1, 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * 5
+    rows = db.session.scalars(select(LessonProgress)).all()
+    assert len(rows) == 1
+    db.session.expire_all()
+    assert db.session.get(Enrollment, enrollment.id).total_time_spent_seconds == rows[0].time_spent_seconds
+
+
+# --- reviews --------------------------------------------------------------------------------------
+
+def review_url(enrollment) -> str:
+    return f"{API}/enrollments/{enrollment.id}/review"
+
+
+REVIEW = {"rating": 4, "review": "Clear and well paced."}
+
+
+def test_a_review_needs_twenty_percent_of_the_course(client, enrollment, student, auth_headers):
+    response = client.post(review_url(enrollment), headers=auth_headers(student), json=REVIEW)
+
+    assert (response.status_code, response.get_json()) == (403, {"detail": "Complete at least 20% before reviewing"})
+
+
+def test_a_student_reviews_and_then_rewrites_the_review(client, enrollment, lessons, course, student,
+                                                        auth_headers):
+    headers = auth_headers(student)
+    client.post(complete_url(enrollment, lessons[0]), headers=headers)
+
+    first = client.post(review_url(enrollment), headers=headers, json=REVIEW)
+    second = client.post(review_url(enrollment), headers=headers,
+                         json={"rating": 2, "review": "On reflection, too fast."})
+
+    assert first.status_code == 200
+    assert (first.get_json()["rating"], first.get_json()["review"]) == (4, "Clear and well paced.")
+    assert (second.get_json()["rating"], second.get_json()["review"]) == (2, "On reflection, too fast.")
+    course_body = client.get(f"{API}/courses/{course.id}").get_json()
+    assert (course_body["average_rating"], course_body["review_count"]) == ("2.00", 1)
+
+
+def test_an_admin_may_review_on_a_students_enrollment(client, enrollment, lessons, student, admin, auth_headers):
+    client.post(complete_url(enrollment, lessons[0]), headers=auth_headers(student))
+
+    assert client.post(review_url(enrollment), headers=auth_headers(admin), json=REVIEW).status_code == 200
+
+
+def test_the_courses_instructor_may_not_review(client, enrollment, instructor, auth_headers):
+    response = client.post(review_url(enrollment), headers=auth_headers(instructor), json=REVIEW)
+
+    assert (response.status_code, response.get_json()) == (403, UPDATE_DENIED)
+
+
+def test_another_student_does_not_find_the_enrollment_to_review(client, enrollment, other_student, auth_headers):
+    response = client.post(review_url(enrollment), headers=auth_headers(other_student), json=REVIEW)
+
+    assert (response.status_code, response.get_json()) == (404, ENROLLMENT_NOT_FOUND)
+
+
+def test_a_review_needs_a_login(client, enrollment):
+    assert client.post(review_url(enrollment), json=REVIEW).status_code == 401
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"rating": 0, "review": "Long enough text"}, "rating"),
+    ({"rating": 6, "review": "Long enough text"}, "rating"),
+    ({"rating": 4.5, "review": "Long enough text"}, "rating"),
+    ({"rating": 4, "review": "Too short"}, "review"),
+    ({"rating": 4, "review": "    short     "}, "review"),
+    ({"rating": 4, "review": "x" * 2001}, "review"),
+    ({"review": "Long enough text"}, "rating"),
+    ({"rating": 4}, "review"),
+])
+def test_an_invalid_review_is_a_422(client, enrollment, student, auth_headers, body, field):
+    response = client.post(review_url(enrollment), headers=auth_headers(student), json=body)
+
+    assert response.status_code == 422
+    assert response.get_json()["detail"][0]["loc"] == ["body", field]
