@@ -1,3 +1,64 @@
+"""Analytics endpoints (contract §4.8)."""
+
+from flask.views import MethodView
+
+from lms.analytics import service
+from lms.analytics.schemas import (
+    CourseAnalyticsSchema,
+    InstructorOverviewSchema,
+    StudentDashboardSchema,
+    StudentProgressSchema,
+    SystemOverviewSchema,
+)
 from lms.core.api import Blueprint
+from lms.core.permissions import Role, current_user, login_required, require_roles
 
 blp = Blueprint("analytics", __name__, url_prefix="/analytics")
+
+
+@blp.route("/my-progress")
+class MyProgress(MethodView):
+    @blp.response(200, StudentProgressSchema)
+    @login_required
+    def get(self):
+        """The caller's learning summary (zeros for non-students)."""
+        return service.student_progress(current_user())
+
+
+@blp.route("/my-dashboard")
+class MyDashboard(MethodView):
+    @blp.response(200, StudentDashboardSchema)
+    @login_required
+    def get(self):
+        """The caller's summary, per-course figures and daily activity of the last 30 UTC days."""
+        return service.student_dashboard(current_user())
+
+
+@blp.route("/courses/<uuid:course_id>")
+class CourseAnalytics(MethodView):
+    @blp.response(200, CourseAnalyticsSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, Role.ADMIN)
+    def get(self, course_id):
+        """Enrollment figures of a course, for its instructor or an admin (fresh within 60 s)."""
+        return service.course_analytics(course_id, current_user())
+
+
+@blp.route("/instructors/<uuid:instructor_id>/overview")
+class InstructorOverview(MethodView):
+    @blp.response(200, InstructorOverviewSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, instructor_id):
+        """An instructor's courses and students, for that instructor or an admin."""
+        return service.instructor_overview(instructor_id, current_user())
+
+
+@blp.route("/system/overview")
+class SystemOverview(MethodView):
+    @blp.response(200, SystemOverviewSchema)
+    @require_roles(Role.ADMIN)
+    def get(self):
+        """Platform-wide counts (admins only)."""
+        return service.system_overview()

@@ -1,3 +1,144 @@
+"""Assignments and submissions (`/assignments`, contract §4.11; rate rule: assignments)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from lms.assignments import service
+from lms.assignments.schemas import (
+    AssignmentCreateSchema,
+    AssignmentSchema,
+    AssignmentUpdateSchema,
+    GradeSchema,
+    SubmissionCreateSchema,
+    SubmissionSchema,
+    SubmissionUpdateSchema,
+)
 from lms.core.api import Blueprint
+from lms.core.pagination import SkipLimitQuerySchema, skip_limit_schema
+from lms.core.permissions import Role, current_user, login_required, require_roles
+from lms.core.ratelimit import assignment_rate_limit
 
 blp = Blueprint("assignments", __name__, url_prefix="/assignments")
+assignment_rate_limit(blp)  # every route: per client, per endpoint
+
+INSTRUCTORS_ONLY = "Only instructors can manage assignments"
+STUDENTS_ONLY = "Only students can submit assignments"
+GRADERS_ONLY = "Only instructors can grade submissions"
+
+AssignmentListSchema = skip_limit_schema(AssignmentSchema, "assignments")
+SubmissionListSchema = skip_limit_schema(SubmissionSchema, "submissions")
+
+
+@blp.route("")
+class AssignmentCreate(MethodView):
+    @blp.arguments(AssignmentCreateSchema)
+    @blp.response(201, AssignmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
+    def post(self, data):
+        """Create an assignment in a course the calling instructor owns."""
+        return service.create_assignment(data, current_user())
+
+
+@blp.route("/<uuid:assignment_id>")
+class AssignmentItem(MethodView):
+    @blp.response(200, AssignmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, assignment_id):
+        """Get an assignment (its instructor, an admin, or an enrolled student once it is published)."""
+        return service.get_assignment(assignment_id, current_user())
+
+    @blp.arguments(AssignmentUpdateSchema)
+    @blp.response(200, AssignmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
+    def put(self, data, assignment_id):
+        """Change an assignment of the caller's course, publishing included (`status`, `is_published`)."""
+        return service.update_assignment(assignment_id, data, current_user())
+
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
+    def delete(self, assignment_id):
+        """Delete an assignment of the caller's course, with its submissions."""
+        service.delete_assignment(assignment_id, current_user())
+
+
+@blp.route("/course/<uuid:course_id>")
+class CourseAssignments(MethodView):
+    @blp.arguments(SkipLimitQuerySchema, location="query")
+    @blp.response(200, AssignmentListSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, args, course_id):
+        """A course's assignments: all for its instructor and admins, the published ones for its students."""
+        return service.list_course_assignments(course_id, current_user(), args)
+
+
+@blp.route("/submit")
+class SubmissionCreate(MethodView):
+    @blp.arguments(SubmissionCreateSchema)
+    @blp.response(201, SubmissionSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @require_roles(Role.STUDENT, message=STUDENTS_ONLY)
+    def post(self, data):
+        """Submit work for an assignment of the caller's course: once per assignment, late ones marked."""
+        return service.submit(data, current_user())
+
+
+@blp.route("/submissions/<uuid:submission_id>")
+class SubmissionItem(MethodView):
+    @blp.response(200, SubmissionSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, submission_id):
+        """Get a submission (its student, the course's instructor or an admin)."""
+        return service.get_submission(submission_id, current_user())
+
+    @blp.arguments(SubmissionUpdateSchema)
+    @blp.response(200, SubmissionSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, message=GRADERS_ONLY)
+    def put(self, data, submission_id):
+        """Change the fields sent on a submission to the caller's course."""
+        return service.update_submission(submission_id, data, current_user())
+
+
+@blp.route("/submissions/<uuid:submission_id>/grade")
+class SubmissionGrade(MethodView):
+    @blp.arguments(GradeSchema)
+    @blp.response(200, SubmissionSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, message=GRADERS_ONLY)
+    def post(self, data, submission_id):
+        """Grade a submission to the caller's course (0..max) and mail the student."""
+        return service.grade_submission(submission_id, data, current_user())
+
+
+@blp.route("/submissions/assignment/<uuid:assignment_id>")
+class AssignmentSubmissions(MethodView):
+    @blp.arguments(SkipLimitQuerySchema, location="query")
+    @blp.response(200, SubmissionListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.INSTRUCTOR, Role.ADMIN)
+    def get(self, args, assignment_id):
+        """Every submission to an assignment (the course's instructor or an admin), oldest first."""
+        return service.list_assignment_submissions(assignment_id, current_user(), args)
+
+
+@blp.route("/submissions/enrollment/<uuid:enrollment_id>")
+class EnrollmentSubmissions(MethodView):
+    @blp.arguments(SkipLimitQuerySchema, location="query")
+    @blp.response(200, SubmissionListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_required
+    def get(self, args, enrollment_id):
+        """An enrollment's submissions (its student, the course's instructor or an admin), oldest first."""
+        return service.list_enrollment_submissions(enrollment_id, current_user(), args)

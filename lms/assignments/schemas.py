@@ -1,0 +1,120 @@
+"""Assignment and submission bodies (contract §4.11, §5.4, §5.20)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
+from lms.core.schemas import UTCDateTime, one_of
+
+MAX_FILE_URLS = 20
+
+
+def _urls(**kwargs) -> ma.fields.List:
+    return ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=2048)),
+                          validate=ma.validate.Length(max=MAX_FILE_URLS), **kwargs)
+
+
+# --- assignments ------------------------------------------------------------------------------
+
+class AssignmentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    course_id = ma.fields.UUID(required=True)
+    instructor_id = ma.fields.UUID(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(allow_none=True)
+    instructions = ma.fields.String(allow_none=True)
+    due_date = UTCDateTime(allow_none=True)
+    max_points = ma.fields.Integer(allow_none=True)
+    grading_type = ma.fields.String(allow_none=True)
+    assignment_metadata = ma.fields.Dict(allow_none=True)
+    status = ma.fields.String(required=True)
+    is_published = ma.fields.Boolean(required=True)
+    created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True)
+
+
+class _AssignmentFields(ma.Schema):
+    """What an instructor may set on an assignment; `title`, `status` and `is_published` are never null."""
+
+    title = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
+    description = ma.fields.String(allow_none=True)
+    instructions = ma.fields.String(allow_none=True)
+    due_date = UTCDateTime(allow_none=True)
+    max_points = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
+    grading_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
+    assignment_metadata = ma.fields.Dict(allow_none=True)
+    status = ma.fields.String(validate=one_of(*ASSIGNMENT_STATUSES))
+    is_published = ma.fields.Boolean()
+
+
+class AssignmentCreateSchema(_AssignmentFields):
+    course_id = ma.fields.UUID(required=True)
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
+    status = ma.fields.String(load_default="draft", validate=one_of(*ASSIGNMENT_STATUSES))
+    is_published = ma.fields.Boolean(load_default=False)
+
+
+class AssignmentUpdateSchema(_AssignmentFields):
+    """Partial: only the fields sent are changed."""
+
+
+# --- submissions ------------------------------------------------------------------------------
+
+class SubmissionSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    assignment_id = ma.fields.UUID(required=True)
+    enrollment_id = ma.fields.UUID(required=True)
+    submitted_at = UTCDateTime(required=True)
+    graded_at = UTCDateTime(allow_none=True)
+    returned_at = UTCDateTime(allow_none=True)
+    status = ma.fields.String(required=True)
+    content = ma.fields.String(allow_none=True)
+    file_urls = ma.fields.List(ma.fields.String(), allow_none=True)
+    submission_type = ma.fields.String(allow_none=True)
+    submission_metadata = ma.fields.Dict(allow_none=True)
+    grade = ma.fields.Float(allow_none=True)
+    max_grade = ma.fields.Float(allow_none=True)
+    feedback = ma.fields.String(allow_none=True)
+    feedback_attachments = ma.fields.List(ma.fields.String(), allow_none=True)
+    is_late = ma.fields.Boolean(required=True, metadata={"description": "Submitted after the due date"})
+
+
+_SERVER_SET = {"description": "Ignored: the server sets it (contract §5.20)"}
+
+
+class SubmissionCreateSchema(ma.Schema):
+    assignment_id = ma.fields.UUID(required=True)
+    enrollment_id = ma.fields.UUID(required=True, metadata={"description": "The caller's own enrollment"})
+    content = ma.fields.String(allow_none=True)
+    file_urls = _urls(allow_none=True, metadata={
+        "description": "Download URLs (/api/v1/files/download/<id>) of files the caller uploaded"})
+    submission_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
+    submission_metadata = ma.fields.Dict(allow_none=True)
+    # Accepted for compatibility with existing clients, then dropped.
+    submitted_at = ma.fields.Raw(allow_none=True, load_only=True, metadata=_SERVER_SET)
+    status = ma.fields.Raw(allow_none=True, load_only=True, metadata=_SERVER_SET)
+
+
+def _grade_field(**kwargs) -> ma.fields.Float:
+    return ma.fields.Float(allow_nan=False, **kwargs)
+
+
+class SubmissionUpdateSchema(ma.Schema):
+    """Partial update by the owning instructor."""
+
+    grade = _grade_field(allow_none=True)
+    max_grade = _grade_field(allow_none=True, validate=ma.validate.Range(min=0, min_inclusive=False))
+    feedback = ma.fields.String(allow_none=True)
+    feedback_attachments = _urls(allow_none=True)
+    status = ma.fields.String(validate=one_of(*SUBMISSION_STATUSES))
+    graded_at = UTCDateTime(allow_none=True)
+    returned_at = UTCDateTime(allow_none=True)
+
+
+class GradeSchema(ma.Schema):
+    grade = _grade_field(required=True)
+    max_grade = _grade_field(allow_none=True, validate=ma.validate.Range(min=0, min_inclusive=False),
+                             metadata={"description": "Defaults to the assignment's max_points (else 100)"})
+    feedback = ma.fields.String(load_default="")
+    feedback_attachments = _urls(load_default=list)

@@ -1,0 +1,307 @@
+"""Assignments and submissions: authoring, visibility, one submission per student, grading.
+
+Who sees what (§4.11 with §5.19): admins read everything; a course's instructor reads and
+manages its assignments and their submissions; an enrolled student (active or completed) reads
+the course's open assignments (`is_published` and `status == "published"`) and their own
+submissions. Everything else is 404, so that drafts and other people's work stay invisible.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from sqlalchemy import Select, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.assignments.models import Assignment, Submission
+from lms.core.db import utcnow
+from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from lms.core.mail import send_email
+from lms.core.pagination import skip_limit
+from lms.core.permissions import Role
+from lms.courses.models import Course
+from lms.courses.service import can_manage_course, get_managed_course, get_visible_course
+from lms.enrollments.models import Enrollment
+from lms.enrollments.service import LEARNING_STATUSES, is_learning
+from lms.extensions import db
+from lms.files.models import StoredFile
+from lms.users.models import User
+
+ASSIGNMENT_NOT_FOUND = "Assignment not found"
+SUBMISSION_NOT_FOUND = "Submission not found"
+ENROLLMENT_NOT_FOUND = "Enrollment not found"
+NOT_IN_COURSE = "Assignment not found or does not belong to the course"
+DUPLICATE_SUBMISSION = "A submission already exists for this assignment and enrollment"
+MANAGE_DENIED = "Not authorized to manage assignments for this course"
+LIST_DENIED = "Not authorized to view assignments for this course"
+ENROLLMENT_INACTIVE = "Only active or completed enrollments can submit assignments"
+GRADED_SUBJECT = "Your submission has been graded"
+# The grade scale when neither the request nor the assignment gives a maximum.
+DEFAULT_MAX_GRADE = 100.0
+
+
+def is_open_to_students(assignment: Assignment) -> bool:
+    return assignment.is_published and assignment.status == "published"
+
+
+def _is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN.value
+
+
+def _is_course_instructor(user: User, course: Course) -> bool:
+    return course.instructor_id == user.id
+
+
+# --- assignments ------------------------------------------------------------------------------
+
+def _assignment_with_course(assignment_id: uuid.UUID) -> tuple[Assignment, Course]:
+    row = db.session.execute(
+        select(Assignment, Course).join(Course, Course.id == Assignment.course_id)
+        .where(Assignment.id == assignment_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(ASSIGNMENT_NOT_FOUND)
+    return row.Assignment, row.Course
+
+
+def _may_read_assignment(user: User, assignment: Assignment, course: Course) -> bool:
+    if _is_admin(user) or _is_course_instructor(user, course):
+        return True
+    return (user.role == Role.STUDENT.value and course.is_published and is_open_to_students(assignment)
+            and is_learning(user.id, course.id))
+
+
+def get_assignment(assignment_id: uuid.UUID, user: User) -> Assignment:
+    """An assignment the caller may read; 404 otherwise."""
+    assignment, course = _assignment_with_course(assignment_id)
+    if not _may_read_assignment(user, assignment, course):
+        raise NotFound(ASSIGNMENT_NOT_FOUND)
+    return assignment
+
+
+def _get_owned_assignment(assignment_id: uuid.UUID, user: User) -> Assignment:
+    """An assignment of the caller's own course (404 for any other: they cannot see it)."""
+    assignment, course = _assignment_with_course(assignment_id)
+    if not _is_course_instructor(user, course):
+        raise NotFound(ASSIGNMENT_NOT_FOUND)
+    return assignment
+
+
+def create_assignment(data: dict[str, Any], user: User) -> Assignment:
+    """A new assignment in a course the calling instructor owns."""
+    get_managed_course(data["course_id"], user, MANAGE_DENIED)
+    assignment = Assignment(**data, instructor_id=user.id)
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def list_course_assignments(course_id: uuid.UUID, user: User, args: dict[str, Any]) -> dict[str, Any]:
+    """All of a course's assignments for its instructor and admins; the open ones for its students."""
+    course = get_visible_course(course_id, user)
+    stmt = select(Assignment).where(Assignment.course_id == course.id)
+    if not can_manage_course(user, course):
+        if user.role != Role.STUDENT.value or not is_learning(user.id, course.id):
+            raise Forbidden(LIST_DENIED)
+        stmt = stmt.where(Assignment.is_published.is_(True), Assignment.status == "published")
+    return skip_limit(stmt.order_by(Assignment.created_at, Assignment.id), args, "assignments")
+
+
+def update_assignment(assignment_id: uuid.UUID, data: dict[str, Any], user: User) -> Assignment:
+    """Change the fields sent (publishing included) on one of the caller's assignments."""
+    assignment = _get_owned_assignment(assignment_id, user)
+    for field, value in data.items():
+        setattr(assignment, field, value)
+    db.session.commit()
+    return assignment
+
+
+def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
+    """Delete one of the caller's assignments with its submissions."""
+    assignment = _get_owned_assignment(assignment_id, user)
+    # Explicit, so that SQLite without enforced foreign keys keeps no orphans either.
+    db.session.execute(delete(Submission).where(Submission.assignment_id == assignment.id))
+    db.session.delete(assignment)
+    db.session.commit()
+
+
+# --- submissions ------------------------------------------------------------------------------
+
+def _download_url_pattern() -> re.Pattern[str]:
+    prefix = re.escape(current_app.config["API_V1_PREFIX"].rstrip("/"))
+    return re.compile(rf"^{prefix}/files/download/(?P<file_id>[0-9a-fA-F-]{{32,36}})/?$")
+
+
+def _check_own_files(urls: list[str], user: User) -> None:
+    """Every URL must be the download URL of a file the caller uploaded through /files.
+
+    Relative (`/api/v1/files/download/<id>`) or absolute on this API's own origin; checked with one
+    query for all of them.
+    """
+    pattern = _download_url_pattern()
+    own_origins = {urlsplit(current_app.config["PUBLIC_API_BASE_URL"])[:2], urlsplit(request.host_url)[:2]}
+    wanted: dict[uuid.UUID, str] = {}
+    for url in urls:
+        parts = urlsplit(url.strip())
+        match = pattern.match(parts.path)
+        is_own_origin = (parts.scheme, parts.netloc) == ("", "") or (parts.scheme, parts.netloc) in own_origins
+        file_id = None
+        if match and is_own_origin and not parts.query and not parts.fragment:
+            try:
+                file_id = uuid.UUID(match["file_id"])
+            except ValueError:
+                file_id = None
+        if file_id is None:
+            raise BadRequest(f"file_urls must be download URLs of files you uploaded through /files: {url}")
+        wanted[file_id] = url
+    found = set(db.session.scalars(
+        select(StoredFile.id).where(StoredFile.id.in_(wanted), StoredFile.uploaded_by == user.id)))
+    for file_id, url in wanted.items():
+        if file_id not in found:
+            raise BadRequest(f"file_urls may only reference files you uploaded: {url}")
+
+
+def submit(data: dict[str, Any], user: User) -> Submission:
+    """The calling student's one submission for an assignment of their course (late ones are marked)."""
+    enrollment = db.session.get(Enrollment, data["enrollment_id"])
+    if enrollment is None or enrollment.student_id != user.id:
+        raise NotFound(ENROLLMENT_NOT_FOUND)
+    if enrollment.status not in LEARNING_STATUSES:
+        raise Forbidden(ENROLLMENT_INACTIVE)
+    row = db.session.execute(
+        select(Assignment, Course.is_published.label("course_is_published"))
+        .join(Course, Course.id == Assignment.course_id)
+        .where(Assignment.id == data["assignment_id"])
+    ).one_or_none()
+    # An assignment the student may not read (a draft, an archived one, one of a course taken back
+    # to draft) answers exactly like a missing one, so that it stays invisible.
+    if (row is None or row.Assignment.course_id != enrollment.course_id or not row.course_is_published
+            or not is_open_to_students(row.Assignment)):
+        raise BadRequest(NOT_IN_COURSE)
+    assignment = row.Assignment
+    file_urls = data.get("file_urls")
+    if file_urls:
+        _check_own_files(file_urls, user)
+    if db.session.scalar(select(Submission.id).where(Submission.assignment_id == assignment.id,
+                                                     Submission.enrollment_id == enrollment.id)):
+        raise Conflict(DUPLICATE_SUBMISSION)
+    now = utcnow()
+    submission = Submission(
+        assignment_id=assignment.id, enrollment_id=enrollment.id, submitted_at=now, status="submitted",
+        content=data.get("content"), file_urls=file_urls, submission_type=data.get("submission_type"),
+        submission_metadata=data.get("submission_metadata"),
+        is_late=assignment.due_date is not None and now > assignment.due_date,
+    )
+    db.session.add(submission)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent submission won the unique (assignment, enrollment)
+        db.session.rollback()
+        raise Conflict(DUPLICATE_SUBMISSION) from exc
+    return submission
+
+
+def _submission_context(submission_id: uuid.UUID):
+    row = db.session.execute(
+        select(Submission, Enrollment, Assignment, Course)
+        .join(Enrollment, Enrollment.id == Submission.enrollment_id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Course, Course.id == Assignment.course_id)
+        .where(Submission.id == submission_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(SUBMISSION_NOT_FOUND)
+    return row
+
+
+def get_submission(submission_id: uuid.UUID, user: User) -> Submission:
+    """The submitting student, the course's instructor or an admin; 404 for anyone else."""
+    row = _submission_context(submission_id)
+    if not (_is_admin(user) or _is_course_instructor(user, row.Course) or row.Enrollment.student_id == user.id):
+        raise NotFound(SUBMISSION_NOT_FOUND)
+    return row.Submission
+
+
+def _grading_context(submission_id: uuid.UUID, user: User):
+    """A submission to an assignment of the caller's own course (404 for any other)."""
+    row = _submission_context(submission_id)
+    if not _is_course_instructor(user, row.Course):
+        raise NotFound(SUBMISSION_NOT_FOUND)
+    return row
+
+
+def _check_grade(grade: float | None, maximum: float) -> None:
+    if grade is not None and not 0 <= grade <= maximum:
+        raise BadRequest(f"Grade must be between 0 and {maximum:g}")
+
+
+def _default_max_grade(assignment: Assignment) -> float:
+    return float(assignment.max_points) if assignment.max_points is not None else DEFAULT_MAX_GRADE
+
+
+def update_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User) -> Submission:
+    """Partial update by the course's instructor; the grade stays within 0..max."""
+    row = _grading_context(submission_id, user)
+    submission = row.Submission
+    merged = {"grade": submission.grade, "max_grade": submission.max_grade, **data}
+    maximum = merged["max_grade"] if merged["max_grade"] is not None else _default_max_grade(row.Assignment)
+    _check_grade(merged["grade"], maximum)
+    for field, value in data.items():
+        setattr(submission, field, value)
+    now = utcnow()
+    if data.get("status") == "graded" and submission.graded_at is None:
+        submission.graded_at = now
+    if data.get("status") == "returned" and submission.returned_at is None:
+        submission.returned_at = now
+    db.session.commit()
+    return submission
+
+
+def grade_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User) -> Submission:
+    """Grade a submission of the caller's course, then mail the student."""
+    row = _grading_context(submission_id, user)
+    submission, assignment = row.Submission, row.Assignment
+    maximum = data["max_grade"] if data.get("max_grade") is not None else _default_max_grade(assignment)
+    _check_grade(data["grade"], maximum)
+    submission.grade = data["grade"]
+    submission.max_grade = maximum
+    submission.feedback = data["feedback"]
+    submission.feedback_attachments = data["feedback_attachments"]
+    submission.status = "graded"
+    submission.graded_at = utcnow()
+    student_email, student_name = db.session.execute(
+        select(User.email, User.full_name).where(User.id == row.Enrollment.student_id)).one()
+    assignment_title, course_title = assignment.title, row.Course.title
+    db.session.commit()
+    send_email(student_email, GRADED_SUBJECT, "email/submission_graded.txt", student_name=student_name,
+               assignment_title=assignment_title, course_title=course_title, grade=data["grade"],
+               max_grade=maximum, feedback=data["feedback"])
+    return submission
+
+
+def _submission_page(stmt: Select, args: dict[str, Any]) -> dict[str, Any]:
+    return skip_limit(stmt.order_by(Submission.submitted_at, Submission.id), args, "submissions")
+
+
+def list_assignment_submissions(assignment_id: uuid.UUID, user: User, args: dict[str, Any]) -> dict[str, Any]:
+    """Every submission to an assignment, for the course's instructor or an admin."""
+    assignment, course = _assignment_with_course(assignment_id)
+    if not (_is_admin(user) or _is_course_instructor(user, course)):
+        raise NotFound(ASSIGNMENT_NOT_FOUND)
+    return _submission_page(select(Submission).where(Submission.assignment_id == assignment.id), args)
+
+
+def list_enrollment_submissions(enrollment_id: uuid.UUID, user: User, args: dict[str, Any]) -> dict[str, Any]:
+    """An enrollment's submissions, for its student, the course's instructor or an admin."""
+    row = db.session.execute(
+        select(Enrollment, Course).join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.id == enrollment_id)
+    ).one_or_none()
+    if row is None or not (_is_admin(user) or _is_course_instructor(user, row.Course)
+                           or row.Enrollment.student_id == user.id):
+        raise NotFound(ENROLLMENT_NOT_FOUND)
+    return _submission_page(select(Submission).where(Submission.enrollment_id == row.Enrollment.id), args)

@@ -1,0 +1,168 @@
+"""Analytics fixtures: rows built directly with the models, on a fixed, hand-checked data set."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from flask import g, request_started
+
+from lms.core.db import utcnow
+from lms.courses.models import Course, Lesson
+from lms.enrollments.models import Enrollment, LessonProgress
+from lms.extensions import db
+from lms.quizzes.models import Quiz, QuizAttempt
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caller_per_request(app):
+    """Requests of one test share the test's app context, hence `g`: forget the previous caller.
+
+    (A harness artefact: in production every request has its own app context.)
+    """
+    def forget_caller(_sender, **_extra):
+        g.pop("current_user", None)
+
+    request_started.connect(forget_caller, app)
+    yield
+    request_started.disconnect(forget_caller, app)
+
+
+@pytest.fixture
+def make_course():
+    """`make_course(instructor, lessons=1, published=True)` -> a course with that many lessons."""
+
+    def factory(instructor, *, lessons: int = 1, published: bool = True, title: str | None = None) -> Course:
+        title = title or f"Course {uuid.uuid4().hex[:8]}"
+        course = Course(title=title, slug=f"course-{uuid.uuid4().hex}", instructor_id=instructor.id,
+                        is_published=published)
+        db.session.add(course)
+        db.session.flush()
+        db.session.add_all(Lesson(course_id=course.id, title=f"Lesson {index}", slug=f"lesson-{index}",
+                                  lesson_type="text", order_index=index) for index in range(1, lessons + 1))
+        db.session.commit()
+        return course
+
+    return factory
+
+
+def lessons_of(course: Course) -> list[Lesson]:
+    return list(db.session.scalars(db.select(Lesson).where(Lesson.course_id == course.id)
+                                   .order_by(Lesson.order_index)))
+
+
+def add_quiz(course: Course, lesson: Lesson) -> Quiz:
+    quiz = Quiz(course_id=course.id, lesson_id=lesson.id, title=f"Quiz on {lesson.title}", is_published=True)
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
+
+
+def enroll(student, course: Course, *, status: str = "active", progress: str = "0", completed: int = 0,
+           total: int = 0, seconds: int = 0, rating: int | None = None,
+           enrolled_at: datetime | None = None) -> Enrollment:
+    """An enrollment with the counters the enrollments module would have computed."""
+    enrollment = Enrollment(student_id=student.id, course_id=course.id, status=status,
+                            progress_percentage=Decimal(progress), completed_lessons_count=completed,
+                            total_lessons_count=total, total_time_spent_seconds=seconds, rating=rating,
+                            review="A fair review of the course" if rating else None,
+                            enrolled_at=enrolled_at or utcnow())
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment
+
+
+def progress(enrollment: Enrollment, lesson: Lesson, *, seconds: int, updated_at: datetime,
+             completed_at: datetime | None = None) -> LessonProgress:
+    row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id,
+                         status="completed" if completed_at else "in_progress",
+                         completed_at=completed_at, time_spent_seconds=seconds, updated_at=updated_at,
+                         completion_percentage=Decimal("100" if completed_at else "50"))
+    db.session.add(row)
+    return row
+
+
+def attempt(enrollment: Enrollment, quiz: Quiz, number: int, *, score: str | None = None,
+            max_score: str = "4", graded_at: datetime | None = None) -> QuizAttempt:
+    """A graded attempt when `score` is given, an in-progress one otherwise."""
+    graded = score is not None
+    percentage = (Decimal(score) * 100 / Decimal(max_score)).quantize(Decimal("0.01")) if graded else None
+    row = QuizAttempt(enrollment_id=enrollment.id, quiz_id=quiz.id, attempt_number=number,
+                      status="graded" if graded else "in_progress", max_score=Decimal(max_score),
+                      score=Decimal(score) if graded else None, percentage=percentage,
+                      is_passed=(percentage >= 70) if graded else None,
+                      submitted_at=graded_at, graded_at=graded_at)
+    db.session.add(row)
+    return row
+
+
+def utc_midnight(days_ago: int) -> datetime:
+    """00:00 UTC of the day `days_ago` days before today (UTC)."""
+    return datetime.combine(datetime.now(timezone.utc).date() - timedelta(days=days_ago), time.min,
+                            tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def dataset(make_user, make_course):
+    """The fixed data set the analytics expectations in test_figures.py are computed from.
+
+    Instructor `ines` owns courses A (3 lessons), B (2 lessons) and the draft D; `otto` owns C.
+    Enrollments (progress, lessons completed/total, seconds, rating):
+      e1 stu-A active 33.33 1/3 2400 -     e2 stu-B completed 100 2/2 5400 5
+      e3 sam-A completed 100 3/3 9000 4    e4 dee-A dropped 66.67 2/3 600 2
+      e5 sam-C active 0 0/1 0 -
+    Graded attempts of stu: a1 3/4 (d-2), a2 2/4 (d-2), a3 9/10 (d0), a5 5/10 (one second before
+    the 30-day window), a6 10/10 (first second of the window); a4 is in progress.
+    """
+    ines = make_user("instructor", full_name="Ines Tructor")
+    otto = make_user("instructor", full_name="Otto Other")
+    stu = make_user("student", full_name="Stu Dent")
+    sam = make_user("student", full_name="Sam Second")
+    dee = make_user("student", full_name="Dee Dropped")
+    admin = make_user("admin", full_name="Ada Min")
+
+    course_a = make_course(ines, lessons=3, title="Course A")
+    course_b = make_course(ines, lessons=2, title="Course B")
+    course_c = make_course(otto, lessons=1, title="Course C")
+    course_d = make_course(ines, lessons=1, title="Course D", published=False)
+    a1, a2, a3 = lessons_of(course_a)
+    b1, b2 = lessons_of(course_b)
+    quiz_a = add_quiz(course_a, a3)
+    quiz_b = add_quiz(course_b, b2)
+
+    day0, day1, day2 = utc_midnight(0), utc_midnight(1), utc_midnight(2)
+    window_start = utc_midnight(29)
+    e1 = enroll(stu, course_a, progress="33.33", completed=1, total=3, seconds=2400,
+                enrolled_at=utcnow() - timedelta(days=10))
+    e2 = enroll(stu, course_b, status="completed", progress="100", completed=2, total=2, seconds=5400, rating=5,
+                enrolled_at=utcnow() - timedelta(days=5))
+    e3 = enroll(sam, course_a, status="completed", progress="100", completed=3, total=3, seconds=9000, rating=4)
+    e4 = enroll(dee, course_a, status="dropped", progress="66.67", completed=2, total=3, seconds=600, rating=2)
+    enroll(sam, course_c, total=1)
+
+    progress(e1, a1, seconds=1800, completed_at=day2 + timedelta(hours=10), updated_at=day2 + timedelta(hours=10))
+    progress(e1, a2, seconds=600, updated_at=utc_midnight(40))
+    progress(e2, b1, seconds=3000, completed_at=day1 + timedelta(hours=9), updated_at=day1 + timedelta(hours=9))
+    # Completed just before midnight, time last recorded just after it: two different days.
+    progress(e2, b2, seconds=2400, completed_at=day1 + timedelta(hours=23, minutes=30),
+             updated_at=day0 + timedelta(minutes=15))
+    for lesson in (a1, a2, a3):
+        progress(e3, lesson, seconds=3000, completed_at=day0 + timedelta(hours=1), updated_at=day0 + timedelta(hours=1))
+    progress(e4, a1, seconds=600, completed_at=day0 + timedelta(hours=2), updated_at=day0 + timedelta(hours=2))
+    progress(e4, a2, seconds=0, completed_at=day0 + timedelta(hours=3), updated_at=day0 + timedelta(hours=3))
+
+    attempt(e1, quiz_a, 1, score="3", graded_at=day2 + timedelta(hours=11))
+    attempt(e1, quiz_a, 2, score="2", graded_at=day2 + timedelta(hours=12))
+    attempt(e1, quiz_a, 3)
+    attempt(e2, quiz_b, 1, score="9", max_score="10", graded_at=day0 + timedelta(minutes=5))
+    attempt(e2, quiz_b, 2, score="5", max_score="10", graded_at=window_start - timedelta(seconds=1))
+    attempt(e2, quiz_b, 3, score="10", max_score="10", graded_at=window_start)
+    attempt(e3, quiz_a, 1, score="4", graded_at=day0 + timedelta(hours=1))
+    attempt(e4, quiz_a, 1, score="1", graded_at=day0 + timedelta(hours=2))
+    db.session.commit()
+
+    return SimpleNamespace(ines=ines, otto=otto, stu=stu, sam=sam, dee=dee, admin=admin,
+                           course_a=course_a, course_b=course_b, course_c=course_c, course_d=course_d)

@@ -1,0 +1,401 @@
+"""Submissions: one per student and assignment, late marking, files, views and grading (§4.11, §5)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.assignments.models import Submission
+from lms.core.db import utcnow
+from lms.extensions import db
+
+API = "/api/v1/assignments"
+DUPLICATE = {"detail": "A submission already exists for this assignment and enrollment"}
+
+
+def submit(client, headers, assignment, enrollment, **fields):
+    return client.post(f"{API}/submit", headers=headers, json={
+        "assignment_id": str(assignment.id), "enrollment_id": str(enrollment.id), **fields})
+
+
+def download_url(stored_file) -> str:
+    return f"/api/v1/files/download/{stored_file.id}"
+
+
+# --- submit ---------------------------------------------------------------------------------
+
+def test_a_student_submits_once_and_the_server_sets_status_and_time(client, auth_headers, world):
+    before = utcnow()
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                      content="My essay", submission_type="text", submission_metadata={"words": 900},
+                      status="graded", submitted_at="2001-01-01T00:00:00Z")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body == {
+        "id": body["id"], "assignment_id": str(world.assignment.id), "enrollment_id": str(world.enrollment.id),
+        "submitted_at": body["submitted_at"], "graded_at": None, "returned_at": None, "status": "submitted",
+        "content": "My essay", "file_urls": None, "submission_type": "text", "submission_metadata": {"words": 900},
+        "grade": None, "max_grade": None, "feedback": None, "feedback_attachments": None, "is_late": False,
+    }
+    assert body["submitted_at"] >= before.isoformat().replace("+00:00", "Z")[:19]
+
+
+def test_a_second_submission_is_a_conflict(client, auth_headers, world):
+    headers = auth_headers(world.learner)
+    assert submit(client, headers, world.assignment, world.enrollment).status_code == 201
+    response = submit(client, headers, world.assignment, world.enrollment, content="Again")
+    assert response.status_code == 409
+    assert response.get_json() == DUPLICATE
+
+
+def test_a_submission_after_the_due_date_is_accepted_and_marked_late(client, auth_headers, world, make_assignment):
+    overdue = make_assignment(world.course, due_date=utcnow() - timedelta(minutes=1))
+    response = submit(client, auth_headers(world.learner), overdue, world.enrollment)
+    assert response.status_code == 201
+    assert response.get_json()["is_late"] is True
+
+
+def test_a_submission_before_the_due_date_is_not_late(client, auth_headers, world, make_assignment):
+    upcoming = make_assignment(world.course, due_date=utcnow() + timedelta(days=1))
+    assert submit(client, auth_headers(world.learner), upcoming, world.enrollment).get_json()["is_late"] is False
+
+
+@pytest.mark.parametrize("enrollment", ["peer_enrollment", "unknown"])
+def test_only_the_callers_own_enrollment_can_submit(client, auth_headers, world, enrollment):
+    target = getattr(world, enrollment, None) or type("Missing", (), {"id": uuid.uuid4()})
+    response = submit(client, auth_headers(world.learner), world.assignment, target)
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Enrollment not found"}
+
+
+def test_a_dropped_enrollment_cannot_submit(client, auth_headers, world):
+    response = submit(client, auth_headers(world.dropout), world.assignment, world.dropped_enrollment)
+    assert response.status_code == 403
+    assert response.get_json() == {"detail": "Only active or completed enrollments can submit assignments"}
+
+
+def test_an_assignment_of_another_course_is_refused(client, auth_headers, world, make_assignment):
+    elsewhere = make_assignment(world.other_course)
+    response = submit(client, auth_headers(world.learner), elsewhere, world.enrollment)
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Assignment not found or does not belong to the course"}
+
+
+def test_an_unknown_assignment_is_refused(client, auth_headers, world):
+    missing = type("Missing", (), {"id": uuid.uuid4()})
+    response = submit(client, auth_headers(world.learner), missing, world.enrollment)
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Assignment not found or does not belong to the course"}
+
+
+def test_an_unpublished_assignment_answers_like_a_missing_one(client, auth_headers, world):
+    response = submit(client, auth_headers(world.learner), world.draft, world.enrollment)
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Assignment not found or does not belong to the course"}
+
+
+def test_an_assignment_of_a_course_taken_back_to_draft_answers_like_a_missing_one(client, auth_headers, world):
+    world.course.is_published = False
+    db.session.commit()
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment)
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Assignment not found or does not belong to the course"}
+
+
+@pytest.mark.parametrize("caller", ["owner", "admin"])
+def test_only_students_submit(client, auth_headers, world, caller):
+    response = submit(client, auth_headers(getattr(world, caller)), world.assignment, world.enrollment)
+    assert response.status_code == 403
+    assert response.get_json() == {"detail": "Only students can submit assignments"}
+
+
+def test_a_submission_body_must_name_the_assignment_and_enrollment(client, auth_headers, world):
+    response = client.post(f"{API}/submit", json={"content": "x"}, headers=auth_headers(world.learner))
+    assert response.status_code == 422
+    assert sorted(error["loc"][1] for error in response.get_json()["detail"]) == ["assignment_id", "enrollment_id"]
+
+
+# --- file_urls ------------------------------------------------------------------------------
+
+def test_file_urls_may_point_to_the_students_own_uploads(client, auth_headers, world, make_file):
+    first, second = make_file(world.learner), make_file(world.learner)
+    urls = [download_url(first), f"http://localhost{download_url(second)}"]
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=urls)
+    assert response.status_code == 201
+    assert response.get_json()["file_urls"] == urls
+
+
+def test_file_urls_of_someone_elses_upload_are_refused(client, auth_headers, world, make_file):
+    own, foreign = make_file(world.learner), make_file(world.peer)
+    bad = download_url(foreign)
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                      file_urls=[download_url(own), bad])
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": f"file_urls may only reference files you uploaded: {bad}"}
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+@pytest.mark.parametrize("url", [
+    f"/api/v1/files/download/{uuid.uuid4()}",                # no such file
+    "https://evil.example/api/v1/files/download/{own}",      # another origin
+    "/api/v1/files/download/{own}?redirect=https://evil.example",
+    "/api/v1/files/download/not-a-uuid",
+    "javascript:alert(1)",
+    "/api/v1/users/me",
+])
+def test_anything_but_an_own_download_url_is_refused(client, auth_headers, world, make_file, url):
+    url = url.format(own=make_file(world.learner).id)
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[url])
+    assert response.status_code == 400
+    assert response.get_json()["detail"].endswith(url)
+
+
+# --- the race -------------------------------------------------------------------------------
+
+@pytest.mark.real_commits
+@pytest.mark.postgres
+def test_concurrent_submissions_end_in_one_row_and_conflicts(app, auth_headers, world):
+    headers = auth_headers(world.learner)
+    body = {"assignment_id": str(world.assignment.id), "enrollment_id": str(world.enrollment.id)}
+    threads_count = 6
+    barrier = threading.Barrier(threads_count)
+    statuses: list[int] = []
+    bodies: list[dict] = []
+    lock = threading.Lock()
+
+    def race():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"{API}/submit", json=body, headers=headers)
+        with lock:
+            statuses.append(response.status_code)
+            bodies.append(response.get_json())
+
+    threads = [threading.Thread(target=race) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [201] + [409] * (threads_count - 1)
+    assert [b for s, b in zip(statuses, bodies) if s == 409] == [DUPLICATE] * (threads_count - 1)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+# --- reading submissions --------------------------------------------------------------------
+
+@pytest.mark.parametrize("reader", ["learner", "owner", "admin"])
+def test_a_submission_is_readable_by_its_student_the_instructor_and_admins(client, auth_headers, world,
+                                                                          make_submission, reader):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = client.get(f"{API}/submissions/{submission.id}", headers=auth_headers(getattr(world, reader)))
+    assert response.status_code == 200
+    assert response.get_json()["id"] == str(submission.id)
+
+
+@pytest.mark.parametrize("reader", ["peer", "stranger", "outsider"])
+def test_other_peoples_submissions_are_not_found(client, auth_headers, world, make_submission, reader):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = client.get(f"{API}/submissions/{submission.id}", headers=auth_headers(getattr(world, reader)))
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Submission not found"}
+
+
+def test_the_instructor_lists_an_assignments_submissions(client, auth_headers, world, make_submission):
+    make_submission(world.assignment, world.enrollment)
+    make_submission(world.assignment, world.peer_enrollment)
+    for reader in (world.owner, world.admin):
+        response = client.get(f"{API}/submissions/assignment/{world.assignment.id}", headers=auth_headers(reader))
+        assert response.status_code == 200
+        body = response.get_json()
+        assert (body["total"], body["page"], body["page_size"], len(body["submissions"])) == (2, 1, 100, 2)
+
+
+def test_students_cannot_list_an_assignments_submissions(client, auth_headers, world):
+    response = client.get(f"{API}/submissions/assignment/{world.assignment.id}", headers=auth_headers(world.learner))
+    assert response.status_code == 403
+    assert response.get_json() == {"detail": "Insufficient permissions"}
+
+
+def test_another_instructor_cannot_list_an_assignments_submissions(client, auth_headers, world):
+    response = client.get(f"{API}/submissions/assignment/{world.assignment.id}", headers=auth_headers(world.stranger))
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Assignment not found"}
+
+
+@pytest.mark.parametrize("reader", ["learner", "owner", "admin"])
+def test_an_enrollments_submissions_are_listed_for_its_student_the_instructor_and_admins(
+        client, auth_headers, world, make_submission, make_assignment, reader):
+    make_submission(world.assignment, world.enrollment)
+    make_submission(make_assignment(world.course), world.enrollment)
+    make_submission(world.assignment, world.peer_enrollment)
+    response = client.get(f"{API}/submissions/enrollment/{world.enrollment.id}",
+                          headers=auth_headers(getattr(world, reader)))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["total"] == 2
+    assert {item["enrollment_id"] for item in body["submissions"]} == {str(world.enrollment.id)}
+
+
+@pytest.mark.parametrize("reader", ["peer", "stranger"])
+def test_other_peoples_enrollment_submissions_are_not_found(client, auth_headers, world, reader):
+    response = client.get(f"{API}/submissions/enrollment/{world.enrollment.id}",
+                          headers=auth_headers(getattr(world, reader)))
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Enrollment not found"}
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_submission_lists_run_a_fixed_number_of_statements(client, auth_headers, assert_max_queries, world,
+                                                           make_user, make_enrollment, make_assignment,
+                                                           make_submission, size):
+    for _ in range(size):
+        make_submission(world.assignment, make_enrollment(make_user("student"), world.course))
+        make_submission(make_assignment(world.course), world.enrollment)
+    headers = auth_headers(world.owner)
+    assignment_url = f"{API}/submissions/assignment/{world.assignment.id}"
+    enrollment_url = f"{API}/submissions/enrollment/{world.enrollment.id}"
+    db.session.expunge_all()  # no object preloaded: a production request starts with an empty session
+    with assert_max_queries(4):  # caller, assignment with course, count, page
+        by_assignment = client.get(assignment_url, headers=headers)
+    db.session.expunge_all()
+    with assert_max_queries(4):  # caller, enrollment with course, count, page
+        by_enrollment = client.get(enrollment_url, headers=headers)
+    assert by_assignment.get_json()["total"] == size
+    assert by_enrollment.get_json()["total"] == size
+
+
+# --- grading --------------------------------------------------------------------------------
+
+def grade(client, headers, submission, **body):
+    return client.post(f"{API}/submissions/{submission.id}/grade", json=body, headers=headers)
+
+
+def test_grading_sets_the_grade_status_time_and_feedback_and_mails_the_student(
+        client, auth_headers, world, make_submission, mail_outbox):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = grade(client, auth_headers(world.owner), submission, grade=8.5, feedback="Well argued",
+                     feedback_attachments=["https://example.com/rubric.pdf"])
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["status"], body["grade"], body["max_grade"], body["feedback"]) == ("graded", 8.5, 10.0, "Well argued")
+    assert body["feedback_attachments"] == ["https://example.com/rubric.pdf"]
+    assert body["graded_at"].endswith("Z")
+
+    (message,) = mail_outbox.wait_for(1)
+    assert message["To"] == world.learner.email
+    assert message["Subject"] == "Your submission has been graded"
+    text = message.get_payload(decode=True).decode()
+    assert "Essay on testing" in text
+    assert "Grade: 8.5 / 10" in text
+    assert "Well argued" in text
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"grade": 10.5}, "Grade must be between 0 and 10"),
+    ({"grade": -1}, "Grade must be between 0 and 10"),
+    ({"grade": 6, "max_grade": 5}, "Grade must be between 0 and 5"),
+    ({"grade": 7.5, "max_grade": 7.25}, "Grade must be between 0 and 7.25"),
+])
+def test_a_grade_outside_zero_to_max_is_refused(client, auth_headers, world, make_submission, mail_outbox,
+                                                body, message):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = grade(client, auth_headers(world.owner), submission, **body)
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": message}
+    assert client.get(f"{API}/submissions/{submission.id}",
+                      headers=auth_headers(world.owner)).get_json()["status"] == "submitted"
+    assert mail_outbox.messages == []
+
+
+@pytest.mark.parametrize("body, expected_max", [({"grade": 0}, 10.0), ({"grade": 10}, 10.0),
+                                                ({"grade": 15, "max_grade": 20}, 20.0)])
+def test_the_bounds_are_inclusive_and_max_grade_overrides_max_points(client, auth_headers, world, make_submission,
+                                                                   body, expected_max):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = grade(client, auth_headers(world.owner), submission, **body)
+    assert response.status_code == 200
+    assert response.get_json()["max_grade"] == expected_max
+
+
+def test_without_max_points_grades_are_out_of_100(client, auth_headers, world, make_assignment, make_submission):
+    submission = make_submission(make_assignment(world.course, max_points=None), world.enrollment)
+    assert grade(client, auth_headers(world.owner), submission, grade=101).get_json() == {
+        "detail": "Grade must be between 0 and 100"}
+    assert grade(client, auth_headers(world.owner), submission, grade=100).status_code == 200
+
+
+@pytest.mark.parametrize("body", [{}, {"grade": "ten"}, {"grade": 5, "max_grade": 0}, {"grade": 5, "extra": 1}])
+def test_malformed_grades_are_422(client, auth_headers, world, make_submission, body):
+    submission = make_submission(world.assignment, world.enrollment)
+    assert grade(client, auth_headers(world.owner), submission, **body).status_code == 422
+
+
+@pytest.mark.parametrize("caller", ["admin", "learner"])
+def test_only_instructors_grade(client, auth_headers, world, make_submission, caller):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = grade(client, auth_headers(getattr(world, caller)), submission, grade=5)
+    assert response.status_code == 403
+    assert response.get_json() == {"detail": "Only instructors can grade submissions"}
+
+
+def test_another_instructor_cannot_grade(client, auth_headers, world, make_submission):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = grade(client, auth_headers(world.stranger), submission, grade=5)
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Submission not found"}
+
+
+# --- instructor update ----------------------------------------------------------------------
+
+def test_the_instructor_returns_a_submission_with_feedback(client, auth_headers, world, make_submission):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = client.put(f"{API}/submissions/{submission.id}", headers=auth_headers(world.owner),
+                          json={"status": "returned", "feedback": "Please add sources"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["status"], body["feedback"], body["content"]) == ("returned", "Please add sources", "My answer")
+    assert body["returned_at"].endswith("Z")
+
+
+def test_an_update_keeps_the_grade_within_bounds(client, auth_headers, world, make_submission):
+    submission = make_submission(world.assignment, world.enrollment)
+    headers = auth_headers(world.owner)
+    response = client.put(f"{API}/submissions/{submission.id}", json={"grade": 11, "feedback": "Great"},
+                          headers=headers)
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Grade must be between 0 and 10"}
+    unchanged = client.get(f"{API}/submissions/{submission.id}", headers=headers).get_json()
+    assert (unchanged["grade"], unchanged["feedback"]) == (None, None)
+    lowered = client.put(f"{API}/submissions/{submission.id}", json={"grade": 4, "max_grade": 5}, headers=headers)
+    assert (lowered.status_code, lowered.get_json()["grade"]) == (200, 4.0)
+    response = client.put(f"{API}/submissions/{submission.id}", json={"max_grade": 3}, headers=headers)
+    assert response.get_json() == {"detail": "Grade must be between 0 and 3"}
+
+
+@pytest.mark.parametrize("body", [{"status": "lost"}, {"content": "rewritten"}])
+def test_invalid_submission_updates_are_422(client, auth_headers, world, make_submission, body):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = client.put(f"{API}/submissions/{submission.id}", json=body, headers=auth_headers(world.owner))
+    assert response.status_code == 422
+
+
+def test_another_instructor_cannot_update_a_submission(client, auth_headers, world, make_submission):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = client.put(f"{API}/submissions/{submission.id}", json={"feedback": "x"},
+                          headers=auth_headers(world.stranger))
+    assert response.status_code == 404
+
+
+def test_a_student_cannot_update_their_submission_through_the_grading_route(client, auth_headers, world,
+                                                                            make_submission):
+    submission = make_submission(world.assignment, world.enrollment)
+    response = client.put(f"{API}/submissions/{submission.id}", json={"feedback": "x"},
+                          headers=auth_headers(world.learner))
+    assert response.status_code == 403
+    assert response.get_json() == {"detail": "Only instructors can grade submissions"}
