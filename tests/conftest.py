@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from flask import g, request_started
 from sqlalchemy import event
 
 DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/test"
@@ -226,11 +227,19 @@ def app(base_settings):
     from lms.extensions import db
 
     application = create_app(dict(base_settings))
+    request_started.connect(_fresh_request_globals, application)
     with application.app_context():
         if db.engine.dialect.name == "sqlite":
             _enable_sqlite_savepoints(db.engine)
         db.create_all()
     yield application
+
+
+def _fresh_request_globals(_sender, **_extra) -> None:
+    """Each test holds an app context open, so Flask lets the requests it makes share that context's
+    `g` (the signed-in user of one request would leak into the next); production gives every request
+    a fresh `g`, and so does this."""
+    g.__dict__.clear()
 
 
 def _enable_sqlite_savepoints(engine) -> None:
@@ -307,6 +316,45 @@ def _empty_all_tables() -> None:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def make_app(base_settings):
+    """`make_app(**settings)` -> a separate app: the test settings with these overrides.
+
+    For configurations the shared `app` does not have (rate limits on, Redis at a closed port...).
+    Its requests use its own engine, outside the test's transaction. Flask-Limiter, Talisman,
+    flask-smorest's `Api` and the "lms" logger keep the last app's configuration on the (shared)
+    object itself, so their state is restored after the test and the shared `app` is unaffected.
+    """
+    import logging
+
+    from lms import create_app
+    from lms.extensions import api, db, limiter, talisman
+
+    def shallow(state: dict) -> dict:
+        return {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in state.items()}
+
+    saved = [(obj, shallow(vars(obj))) for obj in (limiter, limiter.limit_manager, talisman, api)]
+    logger = logging.getLogger("lms")
+    saved_logger = (list(logger.handlers), logger.level, logger.propagate)
+    built = []
+
+    def factory(**overrides):
+        application = create_app({**base_settings, **overrides})
+        built.append(application)
+        return application
+
+    try:
+        yield factory
+    finally:
+        for application in built:
+            with application.app_context():
+                db.engine.dispose()
+        for obj, state in saved:
+            vars(obj).clear()
+            vars(obj).update(state)
+        logger.handlers[:], logger.level, logger.propagate = saved_logger
 
 
 # --- users and tokens ----------------------------------------------------------------------------
@@ -415,3 +463,85 @@ def assert_max_queries(count_queries):
 def tmp_dir():
     with tempfile.TemporaryDirectory() as path:
         yield Path(path)
+
+
+# --- S3 storage: moto's server on loopback -------------------------------------------------------
+
+S3_BUCKET = "lms-test-files"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 API over HTTP on loopback for the whole run: moto's server, not a mock of boto3."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_settings(base_settings, s3_endpoint) -> dict:
+    """The test settings with `FILE_STORAGE_PROVIDER=s3` pointing at moto; the bucket exists."""
+    import boto3
+
+    settings = {**base_settings, "FILE_STORAGE_PROVIDER": "s3", "AWS_S3_BUCKET": S3_BUCKET,
+                "AWS_S3_ENDPOINT_URL": s3_endpoint, "AWS_S3_PATH_STYLE": True, "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket=S3_BUCKET)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def s3_application(app, s3_settings):
+    """One app with S3 storage for the run, built once (see `s3_app`).
+
+    Building an app re-initialises the shared extension objects (Flask-Limiter, Talisman,
+    flask-smorest's `Api`) and the "lms" logger, so their state is put back for the shared `app`.
+    """
+    import logging
+
+    from lms import create_app
+    from lms.extensions import api, db, limiter, talisman
+
+    shared = (limiter, limiter.limit_manager, talisman, api)
+    saved = [(obj, {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in vars(obj).items()})
+             for obj in shared]
+    logger = logging.getLogger("lms")
+    saved_logger = (list(logger.handlers), logger.level, logger.propagate)
+    application = create_app(dict(s3_settings))
+    for obj, state in saved:
+        vars(obj).clear()
+        vars(obj).update(state)
+    logger.handlers[:], logger.level, logger.propagate = saved_logger
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@contextmanager
+def on_test_connection(application):
+    """Run another app's requests on the shared app's test connection, inside the test's transaction."""
+    from lms.extensions import db
+
+    connection = db.engines[None]  # the shared app's context is active (`_database_scope`)
+    with application.app_context():
+        engines = db.engines
+    original = engines[None]
+    engines[None] = connection
+    try:
+        yield application
+    finally:
+        engines[None] = original
+
+
+@pytest.fixture
+def s3_app(s3_application):
+    """The S3 app for one test, its requests inside the test's transaction."""
+    with on_test_connection(s3_application) as application:
+        yield application

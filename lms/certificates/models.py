@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import UUIDPrimaryKey, utcnow
 from lms.extensions import db
+
+if TYPE_CHECKING:
+    from lms.courses.models import Course
+    from lms.users.models import User
 
 
 class Certificate(UUIDPrimaryKey, db.Model):
@@ -23,3 +28,7 @@ class Certificate(UUIDPrimaryKey, db.Model):
     storage_key: Mapped[str | None] = mapped_column(String(512))
     is_revoked: Mapped[bool] = mapped_column(default=False)
     revoked_at: Mapped[datetime | None]
+
+    # Loaded explicitly (joinedload) where the names are needed: verification and the PDF.
+    student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="raise_on_sql")
+    course: Mapped[Course] = relationship(lazy="raise_on_sql")

@@ -1,3 +1,71 @@
-from lms.core.api import Blueprint
+from flask.views import MethodView
 
-blp = Blueprint("certificates", __name__, url_prefix="/certificates")
+from lms.certificates import service
+from lms.certificates.schemas import CertificateSchema, VerificationSchema, VerifiedCertificateSchema
+from lms.core.api import Blueprint
+from lms.core.pagination import list_schema
+from lms.core.permissions import Role, current_user, login_optional, login_required, require_roles
+
+blp = Blueprint("certificates", __name__, url_prefix="/certificates",
+                description="Certificates: issuance on completion, PDF, verification, revocation")
+
+
+@blp.route("/my-certificates")
+class MyCertificates(MethodView):
+    @blp.response(200, list_schema(CertificateSchema, "certificates"))
+    @login_required
+    def get(self):
+        """The caller's certificates that are not revoked, newest first."""
+        return service.my_certificates(current_user())
+
+
+@blp.route("/<uuid:certificate_id>/download")
+class CertificateDownload(MethodView):
+    @blp.response(200, description="The certificate PDF as an attachment", content_type="application/pdf")
+    @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @login_required
+    def get(self, certificate_id):
+        """Download a certificate: its owner (even when revoked) or an admin."""
+        return service.download_certificate(certificate_id, current_user())
+
+
+@blp.route("/verify/<certificate_number>")
+class VerifyByNumber(MethodView):
+    @blp.response(200, VerificationSchema)
+    def get(self, certificate_number):
+        """Check a certificate number (public): `valid` is false for unknown or revoked numbers."""
+        return service.verify_by_number(certificate_number)
+
+
+@blp.route("/public/verify/<uuid:certificate_id>")
+class VerifyById(MethodView):
+    @blp.response(200, VerifiedCertificateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @login_optional
+    def get(self, certificate_id):
+        """A valid certificate by id (public); unknown or revoked ones are 404."""
+        return service.verify_by_id(certificate_id)
+
+
+@blp.route("/<uuid:certificate_id>/revoke")
+class CertificateRevoke(MethodView):
+    @blp.response(200, CertificateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @require_roles(Role.ADMIN, message="Only admins can revoke certificates")
+    def post(self, certificate_id):
+        """Revoke a certificate (admins): hidden from verification and lists, still downloadable."""
+        return service.revoke(certificate_id)
+
+
+@blp.route("/enrollments/<uuid:enrollment_id>/generate")
+class CertificateGenerate(MethodView):
+    @blp.response(201, CertificateSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @login_required
+    def post(self, enrollment_id):
+        """Issue the certificate of a completed enrollment now (idempotent: returns the existing one)."""
+        return service.generate_for_enrollment(enrollment_id, current_user())

@@ -1,9 +1,235 @@
-"""Certificates: issuance on completion, PDF, verification, revocation."""
+"""Certificates: issued once per completed enrollment, stored as PDFs, verifiable by anyone.
+
+Issuance is a job (`schedule_certificate` enqueues `issue_certificate` once the completion is
+committed) and idempotent (§5.25): the unique constraint on `enrollment_id` leaves one row whatever
+runs twice — a repeated job, two racing completions, the on-demand endpoint. The row is flushed
+first, which claims the enrollment's certificate and its number (a racing transaction waits, then
+fails and returns the winner's certificate); then the PDF is stored and the transaction commits, so a
+certificate never exists without its file and a failed commit deletes the file. Only the winner mails
+the student.
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
+from typing import Any
 
+from flask import Response, current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from lms.certificates.models import Certificate
+from lms.certificates.pdf import CertificateContent, render_certificate
+from lms.core.db import utcnow
+from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
+from lms.core.mail import send_email
+from lms.core.permissions import Role
+from lms.core.storage import ObjectMissing, Storage, StorageError, download_response, get_storage
+from lms.core.tasks import enqueue
+from lms.courses.models import Course
+from lms.enrollments.models import Enrollment
+from lms.extensions import db
+from lms.users.models import User
+
+log = logging.getLogger(__name__)
+
+CERTIFICATE_NOT_FOUND = "Certificate not found"
+NUMBER_ATTEMPTS = 5
+
+
+# --- issuance -----------------------------------------------------------------------------------
 
 def schedule_certificate(enrollment_id: uuid.UUID) -> None:
     """Called once an enrollment has turned `completed` and that change is committed."""
+    enqueue(issue_certificate, str(enrollment_id))
+
+
+def issue_certificate(enrollment_id: uuid.UUID | str) -> None:
+    """The job: issue the certificate of a completed enrollment, unless it already has one."""
+    enrollment = db.session.get(Enrollment, uuid.UUID(str(enrollment_id)))
+    if enrollment is None or enrollment.status != "completed":
+        log.info("no certificate for enrollment %s: missing or not completed", enrollment_id)
+        return
+    issue_for_enrollment(enrollment)
+
+
+def find_certificate_for_enrollment(enrollment_id: uuid.UUID) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment_id))
+
+
+def new_certificate_number() -> str:
+    """`CERT-YYYYMMDD-XXXXXX`: the issue date and 6 uppercase hex digits."""
+    return f"CERT-{utcnow():%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def issue_for_enrollment(enrollment: Enrollment) -> Certificate:
+    """The enrollment's certificate: the existing one, or a new one with its PDF stored and mailed."""
+    existing = find_certificate_for_enrollment(enrollment.id)
+    if existing is not None:
+        return existing
+    enrollment_id = enrollment.id
+    student = db.session.get(User, enrollment.student_id)
+    course = db.session.get(Course, enrollment.course_id)
+    storage = get_storage("certificates")
+    completion_date = (enrollment.completed_at or utcnow()).date()
+    for _ in range(NUMBER_ATTEMPTS):
+        issued_at = utcnow()
+        number = new_certificate_number()
+        key = f"{number}.pdf"
+        certificate = Certificate(certificate_number=number, enrollment_id=enrollment_id,
+                                  student_id=student.id, course_id=course.id, completion_date=completion_date,
+                                  issued_at=issued_at, storage_key=key, is_revoked=False)
+        certificate.student, certificate.course = student, course
+        db.session.add(certificate)
+        enrollment.certificate_issued_at = issued_at
+        try:
+            db.session.flush()  # claims the enrollment's one certificate and the number (unique keys)
+        except IntegrityError:
+            db.session.rollback()
+            existing = find_certificate_for_enrollment(enrollment_id)
+            if existing is not None:
+                return existing
+            continue  # the number was drawn before: draw another
+        try:
+            _store_pdf(storage, certificate)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            _discard_pdf(storage, key)
+            raise
+        _mail_student(certificate)
+        return certificate
+    raise RuntimeError(f"no unique certificate number after {NUMBER_ATTEMPTS} attempts")
+
+
+def verification_url(certificate_number: str) -> str:
+    """The public verification endpoint of a certificate (printed on it and encoded in its QR code)."""
+    config = current_app.config
+    base = config["PUBLIC_API_BASE_URL"].rstrip("/")
+    return f"{base}{config['API_V1_PREFIX']}/certificates/verify/{certificate_number}"
+
+
+def pdf_path(certificate: Certificate) -> str:
+    return f"{current_app.config['API_V1_PREFIX']}/certificates/{certificate.id}/download"
+
+
+def _store_pdf(storage: Storage, certificate: Certificate) -> None:
+    """Render the certificate (student, course and instructor names) and store it under its key."""
+    course = certificate.course
+    instructor = db.session.get(User, course.instructor_id)
+    content = CertificateContent(
+        certificate_number=certificate.certificate_number,
+        student_name=certificate.student.full_name,
+        course_title=course.title,
+        instructor_name=instructor.full_name if instructor is not None else "",
+        completion_date=certificate.completion_date,
+        verification_url=verification_url(certificate.certificate_number),
+    )
+    storage.save(certificate.storage_key, render_certificate(content), "application/pdf")
+
+
+def _discard_pdf(storage: Storage, key: str) -> None:
+    try:
+        storage.delete(key)
+    except StorageError:
+        log.exception("could not delete the unused certificate file %s", key)
+
+
+def _mail_student(certificate: Certificate) -> None:
+    student, course = certificate.student, certificate.course
+    send_email(
+        student.email, "Your LMS certificate is ready", "email/certificate_ready.txt",
+        student_name=student.full_name, course_title=course.title,
+        certificate_number=certificate.certificate_number,
+        verification_url=verification_url(certificate.certificate_number),
+        download_url=f"{current_app.config['PUBLIC_API_BASE_URL'].rstrip('/')}{pdf_path(certificate)}",
+    )
+
+
+def generate_for_enrollment(enrollment_id: uuid.UUID, user: User) -> Certificate:
+    """On demand, for an admin, the enrolled student or the course's instructor (others: 404)."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or not _may_issue(user, enrollment):
+        raise NotFound("Enrollment not found")
+    if enrollment.status != "completed":
+        raise BadRequest("Enrollment is not complete yet")
+    try:
+        return issue_for_enrollment(enrollment)
+    except StorageError as exc:
+        log.error("certificate for enrollment %s could not be stored: %s", enrollment_id, exc)
+        raise ServiceUnavailable("File storage is unavailable") from exc
+
+
+def _may_issue(user: User, enrollment: Enrollment) -> bool:
+    if user.role == Role.ADMIN.value or enrollment.student_id == user.id:
+        return True
+    course = db.session.get(Course, enrollment.course_id)
+    return course is not None and course.instructor_id == user.id
+
+
+# --- reading, downloading, verifying, revoking ----------------------------------------------------
+
+def my_certificates(user: User) -> dict[str, Any]:
+    certificates = list(db.session.scalars(
+        select(Certificate).where(Certificate.student_id == user.id, Certificate.is_revoked.is_(False))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
+    return {"certificates": certificates, "total": len(certificates)}
+
+
+def _with_names():
+    return select(Certificate).options(joinedload(Certificate.student), joinedload(Certificate.course))
+
+
+def download_certificate(certificate_id: uuid.UUID, user: User) -> Response:
+    """The owner (revoked or not) or an admin; 404 for everyone else, instructors included (§5.19)."""
+    certificate = db.session.scalar(_with_names().where(Certificate.id == certificate_id))
+    if certificate is None or not (certificate.student_id == user.id or user.role == Role.ADMIN.value):
+        raise NotFound(CERTIFICATE_NOT_FOUND)
+    storage = get_storage("certificates")
+    filename = f"{certificate.certificate_number}.pdf"
+    try:
+        if certificate.storage_key is None:
+            certificate.storage_key = filename
+            _store_pdf(storage, certificate)
+            db.session.commit()
+        try:
+            return download_response(storage, certificate.storage_key, filename, "application/pdf")
+        except ObjectMissing:
+            log.warning("certificate %s has no stored PDF; rendering it again", certificate.certificate_number)
+            _store_pdf(storage, certificate)
+            return download_response(storage, certificate.storage_key, filename, "application/pdf")
+    except StorageError as exc:
+        log.error("certificate %s could not be served: %s", certificate.certificate_number, exc)
+        raise ServiceUnavailable("File storage is unavailable") from exc
+
+
+def verify_by_number(certificate_number: str) -> dict[str, Any]:
+    """Always an answer, never an error: unknown and revoked numbers are simply not valid."""
+    certificate = db.session.scalar(_with_names().where(
+        Certificate.certificate_number == certificate_number, Certificate.is_revoked.is_(False)))
+    if certificate is None:
+        return {"valid": False, "certificate": None, "message": "Certificate not found"}
+    return {"valid": True, "certificate": certificate, "message": "Certificate is valid"}
+
+
+def verify_by_id(certificate_id: uuid.UUID) -> Certificate:
+    certificate = db.session.scalar(_with_names().where(
+        Certificate.id == certificate_id, Certificate.is_revoked.is_(False)))
+    if certificate is None:
+        raise NotFound("Certificate not found or invalid")
+    return certificate
+
+
+def revoke(certificate_id: uuid.UUID) -> Certificate:
+    """Admins only (checked by the route). Revoking twice keeps the first revocation time."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound(CERTIFICATE_NOT_FOUND)
+    if not certificate.is_revoked:
+        certificate.is_revoked = True
+        certificate.revoked_at = utcnow()
+        db.session.commit()
+    return certificate

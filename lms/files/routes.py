@@ -1,3 +1,64 @@
-from lms.core.api import Blueprint
+from flask.views import MethodView
 
-blp = Blueprint("files", __name__, url_prefix="/files")
+from lms.core.api import Blueprint
+from lms.core.pagination import list_schema
+from lms.core.permissions import current_user, login_required
+from lms.core.ratelimit import upload_rate_limit
+from lms.files import service
+from lms.files.schemas import FileSchema, MyFilesQuerySchema, UploadFileSchema, UploadFormSchema
+
+blp = Blueprint("files", __name__, url_prefix="/files", description="Uploads and downloads of user files")
+
+# flask-smorest documents only one request body per view; the upload's form fields and its file
+# travel in the same multipart body, so the documentation states that body whole.
+UPLOAD_REQUEST_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "folder": {"type": "string", "default": "uploads", "pattern": "^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"},
+            "is_public": {"type": "boolean", "default": False},
+        },
+    }}},
+}
+
+
+@blp.route("/upload")
+class FileUpload(MethodView):
+    @blp.arguments(UploadFormSchema, location="form")
+    @blp.arguments(UploadFileSchema, location="files")
+    @blp.response(201, FileSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(parameters=[], requestBody=UPLOAD_REQUEST_BODY)
+    @upload_rate_limit
+    @login_required
+    def post(self, form, files):
+        """Upload a file (multipart): stored under a server-generated name after its content is checked."""
+        return service.upload_file(current_user(), files["file"], form["folder"], form["is_public"])
+
+
+@blp.route("/my-files")
+class MyFiles(MethodView):
+    @blp.arguments(MyFilesQuerySchema, location="query")
+    @blp.response(200, list_schema(FileSchema, "files"))
+    @login_required
+    def get(self, args):
+        """The caller's files, newest first, optionally of one `file_type`."""
+        return service.list_my_files(current_user(), args.get("file_type"))
+
+
+@blp.route("/download/<uuid:file_id>")
+class FileDownload(MethodView):
+    @blp.response(200, description="The file as an attachment", content_type="application/octet-stream")
+    @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @login_required
+    def get(self, file_id):
+        """Download a file: the uploader, an admin, or any logged-in user for a public file."""
+        return service.download(file_id, current_user())
