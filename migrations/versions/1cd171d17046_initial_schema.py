@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 39aeb0ecb1c7
+Revision ID: 1cd171d17046
 Revises: 
-Create Date: 2026-11-27 03:30:21.934743
+Create Date: 2026-11-27 04:02:41.729159
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '39aeb0ecb1c7'
+revision = '1cd171d17046'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -74,8 +74,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_courses_category'), ['category'], unique=False)
         batch_op.create_index(batch_op.f('ix_courses_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_courses_difficulty_level'), ['difficulty_level'], unique=False)
-        batch_op.create_index(batch_op.f('ix_courses_instructor_id'), ['instructor_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_courses_is_published'), ['is_published'], unique=False)
+        batch_op.create_index('ix_courses_instructor_id_created_at', ['instructor_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_courses_is_published_created_at', ['is_published', 'created_at'], unique=False)
 
     op.create_table('files',
     sa.Column('uploaded_by', sa.Uuid(), nullable=False),
@@ -165,7 +165,7 @@ def upgrade():
     sa.Column('progress_percentage', sa.Numeric(precision=5, scale=2), nullable=False),
     sa.Column('completed_lessons_count', sa.Integer(), nullable=False),
     sa.Column('total_lessons_count', sa.Integer(), nullable=False),
-    sa.Column('total_time_spent_seconds', sa.Integer(), nullable=False),
+    sa.Column('total_time_spent_seconds', sa.BigInteger(), nullable=False),
     sa.Column('last_accessed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('certificate_issued_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('rating', sa.Integer(), nullable=True),
@@ -178,10 +178,10 @@ def upgrade():
     sa.UniqueConstraint('student_id', 'course_id', name=op.f('uq_enrollments_student_id_course_id'))
     )
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_enrollments_course_id'), ['course_id'], unique=False)
+        batch_op.create_index('ix_enrollments_course_id_enrolled_at', ['course_id', 'enrolled_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrollments_enrolled_at'), ['enrolled_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrollments_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_enrollments_student_id'), ['student_id'], unique=False)
+        batch_op.create_index('ix_enrollments_student_id_enrolled_at', ['student_id', 'enrolled_at'], unique=False)
 
     op.create_table('lessons',
     sa.Column('course_id', sa.Uuid(), nullable=False),
@@ -405,10 +405,10 @@ def downgrade():
 
     op.drop_table('lessons')
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_enrollments_student_id'))
+        batch_op.drop_index('ix_enrollments_student_id_enrolled_at')
         batch_op.drop_index(batch_op.f('ix_enrollments_status'))
         batch_op.drop_index(batch_op.f('ix_enrollments_enrolled_at'))
-        batch_op.drop_index(batch_op.f('ix_enrollments_course_id'))
+        batch_op.drop_index('ix_enrollments_course_id_enrolled_at')
 
     op.drop_table('enrollments')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
@@ -433,8 +433,8 @@ def downgrade():
 
     op.drop_table('files')
     with op.batch_alter_table('courses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_courses_is_published'))
-        batch_op.drop_index(batch_op.f('ix_courses_instructor_id'))
+        batch_op.drop_index('ix_courses_is_published_created_at')
+        batch_op.drop_index('ix_courses_instructor_id_created_at')
         batch_op.drop_index(batch_op.f('ix_courses_difficulty_level'))
         batch_op.drop_index(batch_op.f('ix_courses_created_at'))
         batch_op.drop_index(batch_op.f('ix_courses_category'))
