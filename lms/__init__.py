@@ -88,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
             content_security_policy=CONTENT_SECURITY_POLICY,
             strict_transport_security=True,
+            strict_transport_security_max_age=31536000,  # the seed's value (talisman's default differs)
             strict_transport_security_include_subdomains=True,
             session_cookie_secure=True,
         )

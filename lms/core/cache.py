@@ -67,10 +67,11 @@ class AppCache:
         if not self.enabled:
             return
         backend = cache.cache
-        full_prefix = f"{self.key_prefix}:{prefix}"
         try:
             client = getattr(backend, "_write_client", None)
             if client is not None:
+                # The backend's own prefix ("cache:"), exactly as it writes it into every key.
+                full_prefix = f"{backend.key_prefix}{prefix}"
                 keys = list(client.scan_iter(match=_glob_escape(full_prefix) + "*", count=500))
                 for start in range(0, len(keys), 500):
                     client.delete(*keys[start:start + 500])

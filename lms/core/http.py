@@ -112,10 +112,6 @@ def finish_response(response: Response) -> Response:
     if config["SECURITY_HEADERS_ENABLED"]:
         response.headers.setdefault("X-Permitted-Cross-Domain-Policies", "none")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    for name in ("Limit", "Remaining", "Reset"):
-        value = response.headers.get(f"X-RateLimit-{name}")
-        if value is not None:
-            response.headers[f"RateLimit-{name}"] = value
     if config["API_RESPONSE_ENVELOPE_ENABLED"]:
         _wrap_in_envelope(response)
     started = g.get("request_started")

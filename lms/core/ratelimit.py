@@ -9,7 +9,9 @@ ProxyFix derives from `TRUSTED_PROXY_COUNT` proxies.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+import time
+
+from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 
 from lms.extensions import limiter
@@ -46,8 +48,27 @@ def _exempt() -> bool:
 
 
 def init_rate_limits(app: Flask) -> None:
+    # after_request hooks run in reverse order of registration: registered first, this one runs
+    # after the limiter has written its X-RateLimit-* headers.
+    app.after_request(_add_standard_rate_limit_headers)
     limiter.init_app(app)
     limiter.request_filter(_exempt)
+
+
+def _add_standard_rate_limit_headers(response: Response) -> Response:
+    """Mirror the limiter's X-RateLimit-* headers as the IETF RateLimit-* ones (contract §5.21).
+
+    `X-RateLimit-Reset` is an epoch time (the existing API's form); `RateLimit-Reset` is the number
+    of seconds until the window resets, as the IETF draft defines it.
+    """
+    for name in ("Limit", "Remaining"):
+        value = response.headers.get(f"X-RateLimit-{name}")
+        if value is not None:
+            response.headers[f"RateLimit-{name}"] = value
+    reset_at = response.headers.get("X-RateLimit-Reset")
+    if reset_at is not None and reset_at.isdigit():
+        response.headers["RateLimit-Reset"] = str(max(0, int(reset_at) - int(time.time())))
+    return response
 
 
 def _user_or_ip() -> str:

@@ -1,0 +1,23 @@
+"""The RQ worker class of the Procfile's `worker` line.
+
+    rq worker --url "$REDIS_URL" --worker-class lms.worker.AppWorker --with-scheduler emails default
+
+Jobs are `lms.core.tasks.run_job` calls, which run inside the app's context; this class builds that
+app once, in the worker's main process, before it forks a work horse per job. Each horse inherits
+the built app instead of building its own. The main process never opens a database connection, so
+no pooled connection crosses a fork; each horse opens its own and closes it with the horse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq import Worker
+
+from lms.core.tasks import worker_app
+
+
+class AppWorker(Worker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        worker_app()  # fail fast on a bad configuration, before taking any job
