@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -120,6 +120,8 @@ def error_response(status: int, detail: Any, headers: dict[str, str] | None = No
 def handle_http_exception(error: HTTPException):
     """Werkzeug/flask-smorest/webargs exceptions, keeping their headers (Allow, Retry-After...)."""
     status = error.code or 500
+    if status == 304:
+        return _not_modified()
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:
@@ -140,6 +142,15 @@ def handle_http_exception(error: HTTPException):
     if status == 405:
         detail_text = "Method not allowed"
     return error_response(status, detail_text, headers)
+
+
+def _not_modified() -> Response:
+    """304 has no body; it repeats the validator the client sent (the one that matched)."""
+    response = Response(status=304)
+    tags = list(request.if_none_match.as_set())
+    if len(tags) == 1:
+        response.set_etag(tags[0])
+    return response
 
 
 def handle_app_error(error: AppError):

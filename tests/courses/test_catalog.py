@@ -220,6 +220,7 @@ def test_the_catalog_sends_an_etag_and_answers_304_to_a_match(client, catalog):
 
     assert response.status_code == 304
     assert response.data == b""
+    assert response.headers["ETag"] == etag
 
 
 def test_the_catalog_etag_changes_with_the_content(client, catalog, instructor, auth_headers):
