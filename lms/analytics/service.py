@@ -16,27 +16,23 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, Date, case, cast, distinct, func, literal, literal_column, select, union_all
 
+from lms.analytics.cache import course_analytics_key
 from lms.core.cache import get_app_cache
 from lms.core.errors import Forbidden, NotFound
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Course
+from lms.courses.service import get_managed_course
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.users.models import User
 
-COURSE_ANALYTICS_CACHE_PREFIX = "analytics:course:"
 RECENT_ACTIVITY_DAYS = 30
 COURSE_ANALYTICS_DENIED = "Not authorized to view analytics for this course"
 INSTRUCTOR_OVERVIEW_DENIED = "Not authorized to view this instructor's analytics"
 
 ZERO = Decimal("0.00")
-
-
-def invalidate_course_analytics(course_id: uuid.UUID) -> None:
-    """Enrollment, progress and review writes make a course's cached analytics stale (§5.3)."""
-    get_app_cache().delete_by_prefix(f"{COURSE_ANALYTICS_CACHE_PREFIX}{course_id}")
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -226,12 +222,9 @@ def course_analytics(course_id: uuid.UUID, user: User) -> dict[str, Any]:
     The cache entry is dropped by every enrollment, progress and review write of the course
     (`invalidate_course_analytics`), so the TTL only bounds staleness from writes elsewhere.
     """
-    # Imported here: courses.service imports this module for `invalidate_course_analytics`.
-    from lms.courses.service import get_managed_course
-
     course = get_managed_course(course_id, user, COURSE_ANALYTICS_DENIED)
     cache = get_app_cache()
-    key = f"{COURSE_ANALYTICS_CACHE_PREFIX}{course.id}"
+    key = course_analytics_key(course.id)
     cached = cache.get_json(key)
     if cached is not None:
         return cached

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, request
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.assignments.models import Assignment, Submission
@@ -123,8 +123,6 @@ def update_assignment(assignment_id: uuid.UUID, data: dict[str, Any], user: User
 def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
     """Delete one of the caller's assignments with its submissions."""
     assignment = _get_owned_assignment(assignment_id, user)
-    # Explicit, so that SQLite without enforced foreign keys keeps no orphans either.
-    db.session.execute(delete(Submission).where(Submission.assignment_id == assignment.id))
     db.session.delete(assignment)
     db.session.commit()
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import with_expression
 
-from lms.analytics.service import invalidate_course_analytics
+from lms.analytics.cache import invalidate_course_analytics
 from lms.core.cache import get_app_cache
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lms.core.pagination import paginate

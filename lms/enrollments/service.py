@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.analytics.service import invalidate_course_analytics
+from lms.analytics.cache import invalidate_course_analytics
 from lms.certificates.service import schedule_certificate
 from lms.core.db import utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound

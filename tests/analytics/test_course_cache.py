@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lms.analytics.service import COURSE_ANALYTICS_CACHE_PREFIX, invalidate_course_analytics
+from lms.analytics.cache import COURSE_ANALYTICS_CACHE_PREFIX, invalidate_course_analytics
 from lms.core.cache import get_app_cache
 from lms.core.redis import redis_client
 from lms.extensions import cache, db

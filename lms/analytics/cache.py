@@ -1,0 +1,22 @@
+"""Where course analytics are cached, and how writes elsewhere make them fresh again (§5.3).
+
+Kept apart from the service so that the modules whose writes invalidate them (courses,
+enrollments) can import it without importing the analytics queries.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from lms.core.cache import get_app_cache
+
+COURSE_ANALYTICS_CACHE_PREFIX = "analytics:course:"
+
+
+def course_analytics_key(course_id: uuid.UUID) -> str:
+    return f"{COURSE_ANALYTICS_CACHE_PREFIX}{course_id}"
+
+
+def invalidate_course_analytics(course_id: uuid.UUID) -> None:
+    """Enrollment, progress and review writes make a course's cached analytics stale."""
+    get_app_cache().delete_by_prefix(course_analytics_key(course_id))
