@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
-from lms.core.schemas import UTCDateTime, one_of
+from lms.core.schemas import UTCDateTime, non_negative_int, one_of
 
 MAX_FILE_URLS = 20
 
@@ -41,7 +41,7 @@ class _AssignmentFields(ma.Schema):
     description = ma.fields.String(allow_none=True)
     instructions = ma.fields.String(allow_none=True)
     due_date = UTCDateTime(allow_none=True)
-    max_points = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0))
+    max_points = ma.fields.Integer(allow_none=True, validate=non_negative_int)
     grading_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
     assignment_metadata = ma.fields.Dict(allow_none=True)
     status = ma.fields.String(validate=one_of(*ASSIGNMENT_STATUSES))

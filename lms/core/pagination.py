@@ -14,17 +14,18 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import Select, func, select
 
+from lms.core.schemas import non_negative_int, positive_int
 from lms.extensions import db
 
 
 class PageQuerySchema(ma.Schema):
     # Bounded so that the OFFSET fits the database's integer (a huge page is a 422, not a 500).
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=2**31 - 1))
+    page = ma.fields.Integer(load_default=1, validate=positive_int)
     page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 
 class SkipLimitQuerySchema(ma.Schema):
-    skip = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    skip = ma.fields.Integer(load_default=0, validate=non_negative_int)
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 

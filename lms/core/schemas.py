@@ -62,3 +62,9 @@ def one_of(*choices: str) -> ma.validate.OneOf:
 
 class MessageSchema(ma.Schema):
     message = ma.fields.String(required=True)
+
+
+# Integer columns are 32-bit: a larger value is a 422 at the schema, never a database error.
+INT32_MAX = 2**31 - 1
+positive_int = ma.validate.Range(min=1, max=INT32_MAX)
+non_negative_int = ma.validate.Range(min=0, max=INT32_MAX)

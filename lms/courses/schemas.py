@@ -5,13 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.pagination import PageQuerySchema, list_schema, page_schema
-from lms.core.schemas import Decimal2, UTCDateTime, one_of
+from lms.core.schemas import Decimal2, UTCDateTime, non_negative_int, one_of, positive_int
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
 # Integer columns are 32-bit: a larger value is a 422 here, not a database error.
-INT32_MAX = 2**31 - 1
-_NON_NEGATIVE = ma.validate.Range(min=0, max=INT32_MAX)
-_POSITIVE = ma.validate.Range(min=1, max=INT32_MAX)
 
 
 def _optional_string(max_length: int | None = None, **kwargs) -> ma.fields.String:
@@ -76,7 +73,7 @@ class CourseFieldsSchema(ma.Schema):
     category = _optional_string(100)
     difficulty_level = ma.fields.String(allow_none=True, validate=one_of(*DIFFICULTY_LEVELS))
     thumbnail_url = _optional_string()
-    estimated_duration_minutes = ma.fields.Integer(allow_none=True, validate=_POSITIVE)
+    estimated_duration_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
     extra_metadata = ma.fields.Dict(data_key="metadata", allow_none=True)
     price = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0))
     currency = _optional_string(3)
@@ -85,9 +82,9 @@ class CourseFieldsSchema(ma.Schema):
     preview_video_url = _optional_string()
     requirements = ma.fields.List(ma.fields.String(), allow_none=True)
     learning_objectives = ma.fields.List(ma.fields.String(), allow_none=True)
-    total_reviews = ma.fields.Integer(allow_none=True, validate=_NON_NEGATIVE)
-    total_quizzes = ma.fields.Integer(allow_none=True, validate=_NON_NEGATIVE)
-    enrollment_count = ma.fields.Integer(allow_none=True, validate=_NON_NEGATIVE)
+    total_reviews = ma.fields.Integer(allow_none=True, validate=non_negative_int)
+    total_quizzes = ma.fields.Integer(allow_none=True, validate=non_negative_int)
+    enrollment_count = ma.fields.Integer(allow_none=True, validate=non_negative_int)
     average_rating = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=5))
     status = _optional_string(20)
 
@@ -145,7 +142,7 @@ class LessonFieldsSchema(ma.Schema):
     description = _optional_string()
     content = _optional_string()
     parent_lesson_id = ma.fields.UUID(allow_none=True)
-    duration_minutes = ma.fields.Integer(allow_none=True, validate=_POSITIVE)
+    duration_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
     video_url = _optional_string(metadata={"description": "http(s) URL, video lessons only (alias video_link)"})
     extra_metadata = ma.fields.Dict(data_key="metadata", allow_none=True)
 
@@ -162,7 +159,7 @@ class LessonFieldsSchema(ma.Schema):
 class LessonCreateSchema(LessonFieldsSchema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=255))
     lesson_type = ma.fields.String(required=True, validate=one_of(*LESSON_TYPES))
-    order_index = ma.fields.Integer(validate=_POSITIVE,
+    order_index = ma.fields.Integer(validate=positive_int,
                                     metadata={"description": "Defaults to the course's highest + 1"})
     is_preview = ma.fields.Boolean(load_default=False)
 
@@ -172,5 +169,5 @@ class LessonUpdateSchema(LessonFieldsSchema):
 
     title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
     lesson_type = ma.fields.String(allow_none=True, validate=one_of(*LESSON_TYPES))
-    order_index = ma.fields.Integer(allow_none=True, validate=_POSITIVE)
+    order_index = ma.fields.Integer(allow_none=True, validate=positive_int)
     is_preview = ma.fields.Boolean(allow_none=True)

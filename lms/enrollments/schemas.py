@@ -5,10 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.pagination import page_schema
-from lms.core.schemas import Decimal2, UTCDateTime, one_of
+from lms.core.schemas import Decimal2, UTCDateTime, non_negative_int, one_of
 from lms.enrollments.models import ENROLLMENT_STATUSES, PROGRESS_STATUSES
 
-INT32_MAX = 2**31 - 1  # progress seconds are 32-bit columns: larger is a 422, not a database error
 
 
 class EnrollmentSchema(ma.Schema):
@@ -54,8 +53,8 @@ class LessonProgressUpdateSchema(ma.Schema):
     """The values to set (not add); every field is optional."""
 
     status = ma.fields.String(validate=one_of(*PROGRESS_STATUSES))
-    time_spent_seconds = ma.fields.Integer(validate=ma.validate.Range(min=0, max=INT32_MAX))
-    last_position_seconds = ma.fields.Integer(validate=ma.validate.Range(min=0, max=INT32_MAX))
+    time_spent_seconds = ma.fields.Integer(validate=non_negative_int)
+    last_position_seconds = ma.fields.Integer(validate=non_negative_int)
     completion_percentage = Decimal2(validate=ma.validate.Range(min=0, max=100))
     notes = ma.fields.String()
 

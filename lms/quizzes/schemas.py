@@ -7,14 +7,12 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from lms.core.schemas import Decimal2, UTCDateTime, one_of
+from lms.core.schemas import Decimal2, UTCDateTime, one_of, positive_int
 from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 
 # Bounds that keep values inside their columns (int4, NUMERIC(8,2)), so they are a 422, never a 500.
-INT32_MAX = 2**31 - 1
 MAX_QUESTION_POINTS = Decimal("1000")
 
-positive_int = ma.validate.Range(min=1, max=INT32_MAX)
 
 
 # --- quizzes -----------------------------------------------------------------------------------
