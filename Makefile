@@ -16,7 +16,7 @@ RUN_THREADS ?= 8
 QUEUES ?= emails default
 PYTEST_ARGS ?=
 
-.PHONY: run test worker bench
+.PHONY: run test worker bench lint
 
 run: $(RUNTIME_STAMP)
 	$(BIN)/flask db upgrade
@@ -46,3 +46,7 @@ $(RUNTIME_STAMP): requirements.txt | $(BIN)/python
 $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $(RUNTIME_STAMP) $@
+
+# Static checks: pyflakes-level errors (unused imports and names, undefined names).
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check --select F,E9 lms tests bench config.py wsgi.py gunicorn.conf.py
