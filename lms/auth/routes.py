@@ -47,7 +47,7 @@ class Login(MethodView):
     @auth_rate_limit
     @blp.arguments(LoginSchema)
     @blp.response(200, description="AuthResponse, or an MFA challenge for accounts with MFA")
-    @blp.doc(responses={"200": {"content": {"application/json": {
+    @blp.doc(responses={"200": {"description": "AuthResponse, or an MFA challenge", "content": {"application/json": {
         "schema": {"oneOf": [AuthResponseSchema, MfaChallengeSchema]}}}}})
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")

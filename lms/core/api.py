@@ -19,11 +19,37 @@ class ErrorSchema(ma.Schema):
         "description": 'A message, or for 422 a list of {"loc", "msg", "type"} objects'})
 
 
+_OPERATIONS = {"get", "put", "post", "patch", "delete", "head", "options"}
+_UNLIMITED_PATHS = ("/health", "/ready")
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        super().register_blueprint(blp, parameters=parameters, **options)
+        self._document_app_wide_answers()
+
+    def _document_app_wide_answers(self) -> None:
+        """Answers that come from app-wide mechanisms rather than the view, on every operation they
+        can reach: 422 for a malformed path UUID, 400/413 for a bad or oversized body, 429 from the
+        rate limiter, 503 when the database or the revocation store is down."""
+        for path, path_item in self.spec._paths.items():  # apispec keeps no public view of them
+            for method, operation in path_item.items():
+                if method not in _OPERATIONS:
+                    continue
+                answers = operation.setdefault("responses", {})
+                if "{" in path:
+                    answers.setdefault("422", self.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY"))
+                if "requestBody" in operation:
+                    answers.setdefault("400", self.spec.components.get_ref("response", "BAD_REQUEST"))
+                    answers.setdefault("413", self.spec.components.get_ref("response", "REQUEST_ENTITY_TOO_LARGE"))
+                if not path.endswith(_UNLIMITED_PATHS):
+                    answers.setdefault("429", self.spec.components.get_ref("response", "TOO_MANY_REQUESTS"))
+                answers.setdefault("503", self.spec.components.get_ref("response", "SERVICE_UNAVAILABLE"))
 
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["uuid"] = UUIDConverter

@@ -52,7 +52,10 @@ class UTCDateTime(ma.fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError as exc:  # e.g. year 9999 at -05:00 is past datetime.max in UTC
+            raise ma.ValidationError("Not a valid datetime.") from exc
 
 
 def one_of(*choices: str) -> ma.validate.OneOf:
