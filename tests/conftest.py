@@ -15,21 +15,31 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 from aiosmtpd.controller import Controller
 from flask import g, request_started
+from flask.testing import FlaskClient
 from sqlalchemy import event
+
+pytest_plugins = ("tests.factories",)  # the model factories: make_course, make_lesson, make_enrollment...
 
 DEFAULT_DATABASE_URL = "postgresql://root@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "Password123!"
+API = "/api/v1"
+CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: an outage
+CLOSED_DATABASE_URL = "postgresql://root@127.0.0.1:1/x"
+Result = TypeVar("Result")
 
 
 def _answers(host: str, port: int) -> bool:
@@ -221,13 +231,54 @@ def base_settings(database_url, redis_url, smtp_sink, tmp_path_factory) -> dict:
     return settings_for_tests(database_url, redis_url, port, tmp_path_factory.mktemp("files"))
 
 
-@pytest.fixture(scope="session")
-def app(base_settings):
+def build_app(settings: dict):
+    """`create_app` for tests: every app built in the tests gives each request a fresh `g`."""
     from lms import create_app
+
+    application = create_app(dict(settings))
+    request_started.connect(_fresh_request_globals, application)
+    return application
+
+
+@contextmanager
+def preserving_shared_extensions():
+    """Put the shared extension objects back as they were on entry, once the block ends.
+
+    Flask-Limiter, Talisman, flask-smorest's `Api` and the "lms" logger keep the configuration of the
+    last app built on the (module-level) object itself; an app built inside the block leaves the
+    shared `app` unaffected after it.
+    """
+    import logging
+
+    from lms.extensions import api, limiter, talisman
+
+    def shallow(state: dict) -> dict:
+        return {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in state.items()}
+
+    saved = [(obj, shallow(vars(obj))) for obj in (limiter, limiter.limit_manager, talisman, api)]
+    logger = logging.getLogger("lms")
+    saved_logger = (list(logger.handlers), logger.level, logger.propagate)
+    try:
+        yield
+    finally:
+        for obj, state in saved:
+            vars(obj).clear()
+            vars(obj).update(state)
+        logger.handlers[:], logger.level, logger.propagate = saved_logger
+
+
+def dispose_engine(application) -> None:
     from lms.extensions import db
 
-    application = create_app(dict(base_settings))
-    request_started.connect(_fresh_request_globals, application)
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(base_settings):
+    from lms.extensions import db
+
+    application = build_app(base_settings)
     with application.app_context():
         if db.engine.dialect.name == "sqlite":
             _enable_sqlite_savepoints(db.engine)
@@ -314,43 +365,44 @@ def client(app):
     return app.test_client()
 
 
+def run_concurrently(app, calls: Sequence[Callable[[FlaskClient], Result]]) -> list[Result]:
+    """Race the calls: each runs on a thread of its own with a test client of its own, all released at once.
+
+    For `real_commits` tests (`[send] * 10` sends one request ten times at once). The calls' results in
+    their order; an exception raised in a call is raised here.
+    """
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[FlaskClient], Result]) -> Result:
+        own_client = app.test_client()
+        barrier.wait(timeout=30)
+        return call(own_client)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
 @pytest.fixture
 def make_app(base_settings):
     """`make_app(**settings)` -> a separate app: the test settings with these overrides.
 
     For configurations the shared `app` does not have (rate limits on, Redis at a closed port...).
-    Its requests use its own engine, outside the test's transaction. Flask-Limiter, Talisman,
-    flask-smorest's `Api` and the "lms" logger keep the last app's configuration on the (shared)
-    object itself, so their state is restored after the test and the shared `app` is unaffected.
+    Its requests use its own engine, outside the test's transaction. The shared extension objects
+    keep its configuration until the test ends (see `preserving_shared_extensions`).
     """
-    import logging
-
-    from lms import create_app
-    from lms.extensions import api, db, limiter, talisman
-
-    def shallow(state: dict) -> dict:
-        return {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in state.items()}
-
-    saved = [(obj, shallow(vars(obj))) for obj in (limiter, limiter.limit_manager, talisman, api)]
-    logger = logging.getLogger("lms")
-    saved_logger = (list(logger.handlers), logger.level, logger.propagate)
     built = []
 
     def factory(**overrides):
-        application = create_app({**base_settings, **overrides})
+        application = build_app({**base_settings, **overrides})
         built.append(application)
         return application
 
-    try:
-        yield factory
-    finally:
-        for application in built:
-            with application.app_context():
-                db.engine.dispose()
-        for obj, state in saved:
-            vars(obj).clear()
-            vars(obj).update(state)
-        logger.handlers[:], logger.level, logger.propagate = saved_logger
+    with preserving_shared_extensions():
+        try:
+            yield factory
+        finally:
+            for application in built:
+                dispose_engine(application)
 
 
 # --- users and tokens ----------------------------------------------------------------------------
@@ -382,6 +434,11 @@ def make_user(app):
     return factory
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header that carries this token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def auth_headers(app):
     """`auth_headers(user)` -> an Authorization header with a fresh access token for that user."""
@@ -389,9 +446,22 @@ def auth_headers(app):
 
     def headers(user) -> dict[str, str]:
         token, _ = issue_access_token(user)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(token)
 
     return headers
+
+
+@pytest.fixture
+def login(client):
+    """`login(user_or_email, password=PASSWORD)` -> the `tokens` object of a successful JSON login."""
+
+    def do_login(user, password: str = PASSWORD) -> dict:
+        email = user if isinstance(user, str) else user.email
+        response = client.post(f"{API}/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["tokens"]
+
+    return do_login
 
 
 @pytest.fixture
@@ -407,6 +477,16 @@ def instructor(make_user):
 @pytest.fixture
 def admin(make_user):
     return make_user("admin", full_name="Ada Min")
+
+
+@pytest.fixture
+def other_instructor(make_user):
+    return make_user("instructor", full_name="Otto Ther")
+
+
+@pytest.fixture
+def other_student(make_user):
+    return make_user("student", full_name="Olga Ther")
 
 
 # --- SQL statement counting ----------------------------------------------------------------------
@@ -456,6 +536,14 @@ def assert_max_queries(count_queries):
 
 
 @pytest.fixture
+def certificate_calls(monkeypatch) -> list:
+    """The enrollment ids the completion hook scheduled a certificate for; no certificate is issued."""
+    calls: list[uuid.UUID] = []
+    monkeypatch.setattr("lms.enrollments.service.schedule_certificate", calls.append)
+    return calls
+
+
+@pytest.fixture
 def tmp_dir():
     with tempfile.TemporaryDirectory() as path:
         yield Path(path)
@@ -495,29 +583,11 @@ def s3_settings(base_settings, s3_endpoint) -> dict:
 
 @pytest.fixture(scope="session")
 def s3_application(app, s3_settings):
-    """One app with S3 storage for the run, built once (see `s3_app`).
-
-    Building an app re-initialises the shared extension objects (Flask-Limiter, Talisman,
-    flask-smorest's `Api`) and the "lms" logger, so their state is put back for the shared `app`.
-    """
-    import logging
-
-    from lms import create_app
-    from lms.extensions import api, db, limiter, talisman
-
-    shared = (limiter, limiter.limit_manager, talisman, api)
-    saved = [(obj, {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in vars(obj).items()})
-             for obj in shared]
-    logger = logging.getLogger("lms")
-    saved_logger = (list(logger.handlers), logger.level, logger.propagate)
-    application = create_app(dict(s3_settings))
-    for obj, state in saved:
-        vars(obj).clear()
-        vars(obj).update(state)
-    logger.handlers[:], logger.level, logger.propagate = saved_logger
+    """One app with S3 storage for the run, built once (see `s3_app`); the shared `app` is unaffected."""
+    with preserving_shared_extensions():
+        application = build_app(s3_settings)
     yield application
-    with application.app_context():
-        db.engine.dispose()
+    dispose_engine(application)
 
 
 @contextmanager

@@ -134,11 +134,12 @@ def _download_url_pattern() -> re.Pattern[str]:
     return re.compile(rf"^{prefix}/files/download/(?P<file_id>[0-9a-fA-F-]{{32,36}})/?$")
 
 
-def _check_own_files(urls: list[str], user: User) -> None:
+def _own_file_urls(urls: list[str], user: User) -> list[str]:
     """Every URL must be the download URL of a file the caller uploaded through /files.
 
     Relative (`/api/v1/files/download/<id>`) or absolute on this API's own origin; checked with one
-    query for all of them.
+    query for all of them. Returned in the canonical relative form, which is what is stored (the
+    files module finds a submission's attachments by it).
     """
     pattern = _download_url_pattern()
     own_origins = {urlsplit(current_app.config["PUBLIC_API_BASE_URL"])[:2], urlsplit(request.host_url)[:2]}
@@ -161,6 +162,8 @@ def _check_own_files(urls: list[str], user: User) -> None:
     for file_id, url in wanted.items():
         if file_id not in found:
             raise BadRequest(f"file_urls may only reference files you uploaded: {url}")
+    prefix = current_app.config["API_V1_PREFIX"].rstrip("/")
+    return [f"{prefix}/files/download/{file_id}" for file_id in wanted]
 
 
 def submit(data: dict[str, Any], user: User) -> Submission:
@@ -183,7 +186,7 @@ def submit(data: dict[str, Any], user: User) -> Submission:
     assignment = row.Assignment
     file_urls = data.get("file_urls")
     if file_urls:
-        _check_own_files(file_urls, user)
+        file_urls = _own_file_urls(file_urls, user)
     if db.session.scalar(select(Submission.id).where(Submission.assignment_id == assignment.id,
                                                      Submission.enrollment_id == enrollment.id)):
         raise Conflict(DUPLICATE_SUBMISSION)

@@ -40,6 +40,8 @@ ACCOUNT_DISABLED = "User account is disabled"
 EMAIL_NOT_VERIFIED = "Email is not verified"
 USER_INACTIVE = "User is inactive"
 REFRESH_INVALID = "Refresh token is invalid or revoked"
+# A rotated token presented again this soon is a retry or a concurrent refresh, not a stolen copy.
+ROTATION_GRACE = timedelta(seconds=10)
 TOKEN_MISMATCH = "Access token does not match refresh token"
 MFA_CHALLENGE_INVALID = "MFA challenge expired or invalid"
 MFA_CODE_INVALID = "Invalid MFA code"
@@ -164,7 +166,9 @@ def login_with_mfa_code(challenge_token: str, code: str) -> dict:
 def refresh(refresh_token: str) -> dict:
     """Rotate a refresh token into a new pair (§1.2, §5.16).
 
-    A token that was already rotated revokes its whole family. An access token presented as bearer
+    A token that was already rotated revokes its whole family, unless it was rotated within the
+    last `ROTATION_GRACE`: that is a client retrying or two tabs refreshing at once, which get a
+    401 while the session that won stays usable. An access token presented as bearer
     must be the same user's and is revoked once the rotation succeeds; that revocation happens first,
     so when the revocation store is down (503) nothing has changed.
     """
@@ -174,7 +178,7 @@ def refresh(refresh_token: str) -> dict:
         raise Unauthorized(REFRESH_INVALID)
     family_id, user_id = row.family_id, row.user_id
     if row.revoked_at is not None:
-        if row.replaced_by_jti is not None:
+        if row.replaced_by_jti is not None and utcnow() - row.revoked_at > ROTATION_GRACE:
             _revoke_reused_family(family_id, user_id)
         raise Unauthorized(REFRESH_INVALID)
     presented_access = _presented_access_claims()
@@ -187,8 +191,7 @@ def refresh(refresh_token: str) -> dict:
         revoke_access_token(presented_access["jti"], presented_access["exp"])
     tokens, successor = start_session(user, family_id=family_id)
     if not mark_rotated(row, successor.jti):
-        db.session.rollback()
-        _revoke_reused_family(family_id, user_id)  # a concurrent refresh won the race
+        db.session.rollback()  # a concurrent refresh with the same token won: not a replay
         raise Unauthorized(REFRESH_INVALID)
     db.session.commit()
     return _auth_response(user, tokens)

@@ -138,6 +138,19 @@ def _discard_pdf(storage: Storage, key: str) -> None:
         log.exception("could not delete the unused certificate file %s", key)
 
 
+def certificate_files_of_course(course_id: uuid.UUID) -> list[str]:
+    """The stored PDFs of a course's certificates (read before the course is deleted)."""
+    return list(db.session.scalars(select(Certificate.storage_key).where(
+        Certificate.course_id == course_id, Certificate.storage_key.is_not(None))))
+
+
+def discard_certificate_files(keys: list[str]) -> None:
+    """The job that removes PDFs whose certificates were deleted with their course."""
+    storage = get_storage("certificates")
+    for key in keys:
+        _discard_pdf(storage, key)
+
+
 def _mail_student(certificate: Certificate) -> None:
     student, course = certificate.student, certificate.course
     send_email(

@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import with_expression
 
 from lms.analytics.cache import invalidate_course_analytics
+from lms.certificates.service import certificate_files_of_course, discard_certificate_files
 from lms.core.cache import get_app_cache
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lms.core.pagination import paginate
+from lms.core.tasks import enqueue
 from lms.core.permissions import Role
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment
@@ -289,8 +291,11 @@ def publish_course(course_id: uuid.UUID, user: User) -> Course:
 def delete_course(course_id: uuid.UUID, user: User) -> None:
     """The database cascades to lessons, enrollments, progress, quizzes, certificates, assignments."""
     course = get_managed_course(course_id, user)
+    certificate_files = certificate_files_of_course(course.id)
     db.session.delete(course)
     db.session.commit()
+    if certificate_files:
+        enqueue(discard_certificate_files, certificate_files)
     _after_course_write(course_id)
 
 
@@ -367,12 +372,15 @@ def _check_video_url(lesson_type: str, video_url: str | None) -> None:
         raise BadRequest("video_url must be an http(s) URL")
 
 
-def _check_parent(course: Course, parent_id: uuid.UUID | None, lesson: Lesson | None = None) -> None:
-    """The parent exists (404), is in the same course and is not the lesson or its descendant (400)."""
+def _check_parent(course: Course, parent_id: uuid.UUID | None, user: User, lesson: Lesson | None = None) -> None:
+    """The parent exists (404), is in the same course and is not the lesson or its descendant (400).
+
+    A parent in a course the caller may not read is "not found" too (§5.19).
+    """
     if parent_id is None:
         return
     parent = db.session.get(Lesson, parent_id)
-    if parent is None:
+    if parent is None or (parent.course_id != course.id and not can_read_course(user, get_course(parent.course_id))):
         raise NotFound("Parent lesson not found")
     if parent.course_id != course.id:
         raise BadRequest("Parent lesson must belong to the same course")
@@ -401,7 +409,7 @@ def create_lesson(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
     """A lesson in a course the caller manages; `order_index` defaults to the highest + 1."""
     course = get_managed_course(course_id, user, LESSON_MANAGE_DENIED)
     _check_video_url(data["lesson_type"], data.get("video_url"))
-    _check_parent(course, data.get("parent_lesson_id"))
+    _check_parent(course, data.get("parent_lesson_id"), user)
     order_index = data.pop("order_index", None) or _next_order_index(course.id)
     slug = data.pop("slug", None) or slugify(data["title"]) or "lesson"
     lesson = Lesson(**data, slug=slug, order_index=order_index, course_id=course.id)
@@ -425,7 +433,7 @@ def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
     elif lesson_type != "video":
         data["video_url"] = None
     if "parent_lesson_id" in data:
-        _check_parent(course, data["parent_lesson_id"], lesson)
+        _check_parent(course, data["parent_lesson_id"], user, lesson)
     if "slug" in data and data["slug"] is None:
         data["slug"] = slugify(data.get("title") or lesson.title) or "lesson"
     for field, value in data.items():

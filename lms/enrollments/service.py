@@ -17,9 +17,10 @@ from lms.core.pagination import paginate
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Lesson
-from lms.courses.service import get_course, get_managed_course, get_visible_course
+from lms.courses.service import get_course, get_managed_course, get_visible_course, invalidate_catalog
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
+from lms.quizzes.models import Quiz
 from lms.users.models import User
 
 # Enrollments in these states may learn: record progress, take quizzes, submit assignments.
@@ -148,6 +149,7 @@ def enroll(course_id: uuid.UUID, user: User) -> Enrollment:
         if existing is None:
             raise
         return existing
+    invalidate_catalog()  # the course's enrollment count
     after_learning_write(enrollment, False)
     return enrollment
 
@@ -214,6 +216,7 @@ def course_enrollment_stats(course_id: uuid.UUID, user: User) -> dict[str, Any]:
 
 DOWNGRADE_REFUSED = "Completed lesson progress cannot be downgraded"
 PROGRESS_RACE = "The lesson's progress changed concurrently; retry the request"
+QUIZ_LESSON_COMPLETION = "This lesson is completed by passing its quiz"
 
 
 def _course_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> Lesson:
@@ -226,7 +229,9 @@ def _course_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> Lesson:
 def _apply_progress(progress: LessonProgress, changes: dict[str, Any], is_new: bool) -> None:
     """Set (never add) the given values, then derive the status (contract §4.4)."""
     status = changes.get("status")
+    # Rounded first, as stored: "99.999" is 100.00 and so completes the lesson.
     percentage = changes.get("completion_percentage")
+    percentage = None if percentage is None else to_decimal2(percentage)
     if progress.status == "completed":
         if (status is not None and status != "completed") or (percentage is not None and percentage < 100):
             raise BadRequest(DOWNGRADE_REFUSED)
@@ -250,11 +255,31 @@ def _apply_progress(progress: LessonProgress, changes: dict[str, Any], is_new: b
         progress.started_at = utcnow()
 
 
+def _completes(changes: dict[str, Any] | None) -> bool:
+    if changes is None:
+        return True
+    percentage = changes.get("completion_percentage")
+    return changes.get("status") == "completed" or (percentage is not None and to_decimal2(percentage) >= 100)
+
+
+def _refuse_completing_a_graded_quiz_lesson(lesson: Lesson, user: User) -> None:
+    """A lesson with a published graded quiz is completed by passing the quiz (or by an admin), so
+    that a certificate cannot be had without it."""
+    if _is_admin(user):
+        return
+    has_graded_quiz = db.session.scalar(select(Quiz.id).where(
+        Quiz.lesson_id == lesson.id, Quiz.is_published.is_(True), Quiz.quiz_type == "graded"))
+    if has_graded_quiz is not None:
+        raise BadRequest(QUIZ_LESSON_COMPLETION)
+
+
 def _record_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
                      changes: dict[str, Any] | None) -> tuple[Enrollment, LessonProgress, bool]:
     """One progress transaction: `changes` for PUT …/progress, None to complete the lesson."""
     enrollment = _get_learner_enrollment(enrollment_id, user)
-    _course_lesson(enrollment, lesson_id)
+    lesson = _course_lesson(enrollment, lesson_id)
+    if _completes(changes):
+        _refuse_completing_a_graded_quiz_lesson(lesson, user)
     if changes is None:
         became_completed = complete_lesson(enrollment, lesson_id)
         progress = get_or_create_progress(enrollment, lesson_id)
@@ -302,5 +327,6 @@ def review_course(enrollment_id: uuid.UUID, data: dict[str, Any], user: User) ->
     enrollment.review = data["review"]
     enrollment.reviewed_at = utcnow()
     db.session.commit()
+    invalidate_catalog()  # the course's rating figures
     after_learning_write(enrollment, False)
     return enrollment

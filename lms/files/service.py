@@ -18,12 +18,15 @@ from typing import BinaryIO
 
 import filetype
 from flask import Response, current_app
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from werkzeug.datastructures import FileStorage
 
+from lms.assignments.models import Assignment, Submission
 from lms.core.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
 from lms.core.permissions import Role
 from lms.core.storage import ObjectMissing, StorageError, download_response, get_storage
+from lms.courses.models import Course
+from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.files.models import StoredFile
 from lms.users.models import User
@@ -194,11 +197,31 @@ def list_my_files(user: User, file_type: str | None) -> dict:
 
 
 def get_downloadable_file(file_id: uuid.UUID, user: User) -> StoredFile:
-    """The uploader, an admin, or anyone logged in for a public file; 404 for everyone else (§5.19)."""
+    """The uploader, an admin, anyone logged in for a public file, and the instructor grading a
+    submission the file is attached to; 404 for everyone else (§5.19)."""
     stored = db.session.get(StoredFile, file_id)
-    if stored is None or not (stored.is_public or stored.uploaded_by == user.id or user.role == Role.ADMIN.value):
+    if stored is None or not (stored.is_public or stored.uploaded_by == user.id or user.role == Role.ADMIN.value
+                              or _attached_to_a_submission_graded_by(stored, user)):
         raise NotFound("File not found")
     return stored
+
+
+def _attached_to_a_submission_graded_by(stored: StoredFile, user: User) -> bool:
+    """Whether the uploader attached the file to a submission in a course `user` teaches.
+
+    `file_urls` holds download URLs ending in the file's id (checked at submission time).
+    """
+    if user.role != Role.INSTRUCTOR.value:
+        return False
+    submission = db.session.scalar(
+        select(Submission.id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(Enrollment, Enrollment.id == Submission.enrollment_id)
+        .where(Course.instructor_id == user.id, Enrollment.student_id == stored.uploaded_by,
+               cast(Submission.file_urls, String).like(f"%{stored.id}%"))
+        .limit(1))
+    return submission is not None
 
 
 def download(file_id: uuid.UUID, user: User) -> Response:

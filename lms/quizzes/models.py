@@ -66,8 +66,8 @@ class QuizAttempt(UUIDPrimaryKey, db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     graded_at: Mapped[datetime | None] = mapped_column(index=True)
-    score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
-    max_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    max_score: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     percentage: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     is_passed: Mapped[bool | None]
     time_taken_seconds: Mapped[int | None]

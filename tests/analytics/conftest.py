@@ -1,88 +1,39 @@
-"""Analytics fixtures: rows built directly with the models, on a fixed, hand-checked data set."""
+"""Analytics fixtures: a fixed, hand-checked data set built with the models and the shared factories."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from flask import g, request_started
 
 from lms.core.db import utcnow
-from lms.courses.models import Course, Lesson
+from lms.courses.models import Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import Quiz, QuizAttempt
+from tests.factories import lessons_of
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caller_per_request(app):
-    """Requests of one test share the test's app context, hence `g`: forget the previous caller.
-
-    (A harness artefact: in production every request has its own app context.)
-    """
-    def forget_caller(_sender, **_extra):
-        g.pop("current_user", None)
-
-    request_started.connect(forget_caller, app)
-    yield
-    request_started.disconnect(forget_caller, app)
+def counters(progress: str, completed: int, total: int, seconds: int) -> dict:
+    """An enrollment's counters as the enrollments module would have computed them (`make_enrollment` fields)."""
+    return {"progress_percentage": Decimal(progress), "completed_lessons_count": completed,
+            "total_lessons_count": total, "total_time_spent_seconds": seconds}
 
 
 @pytest.fixture
-def make_course():
-    """`make_course(instructor, lessons=1, published=True)` -> a course with that many lessons."""
+def add_progress(make_progress):
+    """`add_progress(enrollment, lesson, seconds=, updated_at=, completed_at=None)`: a lesson completed at
+    `completed_at`, or half done without it."""
 
-    def factory(instructor, *, lessons: int = 1, published: bool = True, title: str | None = None) -> Course:
-        title = title or f"Course {uuid.uuid4().hex[:8]}"
-        course = Course(title=title, slug=f"course-{uuid.uuid4().hex}", instructor_id=instructor.id,
-                        is_published=published)
-        db.session.add(course)
-        db.session.flush()
-        db.session.add_all(Lesson(course_id=course.id, title=f"Lesson {index}", slug=f"lesson-{index}",
-                                  lesson_type="text", order_index=index) for index in range(1, lessons + 1))
-        db.session.commit()
-        return course
+    def add(enrollment: Enrollment, lesson: Lesson, *, seconds: int, updated_at: datetime,
+            completed_at: datetime | None = None) -> LessonProgress:
+        return make_progress(enrollment, lesson, status="completed" if completed_at else "in_progress",
+                             completed_at=completed_at, time_spent_seconds=seconds, updated_at=updated_at,
+                             completion_percentage=Decimal("100" if completed_at else "50"))
 
-    return factory
-
-
-def lessons_of(course: Course) -> list[Lesson]:
-    return list(db.session.scalars(db.select(Lesson).where(Lesson.course_id == course.id)
-                                   .order_by(Lesson.order_index)))
-
-
-def add_quiz(course: Course, lesson: Lesson) -> Quiz:
-    quiz = Quiz(course_id=course.id, lesson_id=lesson.id, title=f"Quiz on {lesson.title}", is_published=True)
-    db.session.add(quiz)
-    db.session.flush()
-    return quiz
-
-
-def enroll(student, course: Course, *, status: str = "active", progress: str = "0", completed: int = 0,
-           total: int = 0, seconds: int = 0, rating: int | None = None,
-           enrolled_at: datetime | None = None) -> Enrollment:
-    """An enrollment with the counters the enrollments module would have computed."""
-    enrollment = Enrollment(student_id=student.id, course_id=course.id, status=status,
-                            progress_percentage=Decimal(progress), completed_lessons_count=completed,
-                            total_lessons_count=total, total_time_spent_seconds=seconds, rating=rating,
-                            review="A fair review of the course" if rating else None,
-                            enrolled_at=enrolled_at or utcnow())
-    db.session.add(enrollment)
-    db.session.flush()
-    return enrollment
-
-
-def progress(enrollment: Enrollment, lesson: Lesson, *, seconds: int, updated_at: datetime,
-             completed_at: datetime | None = None) -> LessonProgress:
-    row = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id,
-                         status="completed" if completed_at else "in_progress",
-                         completed_at=completed_at, time_spent_seconds=seconds, updated_at=updated_at,
-                         completion_percentage=Decimal("100" if completed_at else "50"))
-    db.session.add(row)
-    return row
+    return add
 
 
 def attempt(enrollment: Enrollment, quiz: Quiz, number: int, *, score: str | None = None,
@@ -106,7 +57,7 @@ def utc_midnight(days_ago: int) -> datetime:
 
 
 @pytest.fixture
-def dataset(make_user, make_course):
+def dataset(make_user, make_course, make_quiz, make_enrollment, add_progress):
     """The fixed data set the analytics expectations in test_figures.py are computed from.
 
     Instructor `ines` owns courses A (3 lessons), B (2 lessons) and the draft D; `otto` owns C.
@@ -130,29 +81,29 @@ def dataset(make_user, make_course):
     course_d = make_course(ines, lessons=1, title="Course D", published=False)
     a1, a2, a3 = lessons_of(course_a)
     b1, b2 = lessons_of(course_b)
-    quiz_a = add_quiz(course_a, a3)
-    quiz_b = add_quiz(course_b, b2)
+    quiz_a = make_quiz(course_a, lesson=a3)
+    quiz_b = make_quiz(course_b, lesson=b2)
 
     day0, day1, day2 = utc_midnight(0), utc_midnight(1), utc_midnight(2)
     window_start = utc_midnight(29)
-    e1 = enroll(stu, course_a, progress="33.33", completed=1, total=3, seconds=2400,
-                enrolled_at=utcnow() - timedelta(days=10))
-    e2 = enroll(stu, course_b, status="completed", progress="100", completed=2, total=2, seconds=5400, rating=5,
-                enrolled_at=utcnow() - timedelta(days=5))
-    e3 = enroll(sam, course_a, status="completed", progress="100", completed=3, total=3, seconds=9000, rating=4)
-    e4 = enroll(dee, course_a, status="dropped", progress="66.67", completed=2, total=3, seconds=600, rating=2)
-    enroll(sam, course_c, total=1)
+    e1 = make_enrollment(stu, course_a, **counters("33.33", 1, 3, 2400), enrolled_at=utcnow() - timedelta(days=10))
+    e2 = make_enrollment(stu, course_b, status="completed", **counters("100", 2, 2, 5400), rating=5,
+                         enrolled_at=utcnow() - timedelta(days=5))
+    e3 = make_enrollment(sam, course_a, status="completed", **counters("100", 3, 3, 9000), rating=4)
+    e4 = make_enrollment(dee, course_a, status="dropped", **counters("66.67", 2, 3, 600), rating=2)
+    make_enrollment(sam, course_c, total_lessons_count=1)
 
-    progress(e1, a1, seconds=1800, completed_at=day2 + timedelta(hours=10), updated_at=day2 + timedelta(hours=10))
-    progress(e1, a2, seconds=600, updated_at=utc_midnight(40))
-    progress(e2, b1, seconds=3000, completed_at=day1 + timedelta(hours=9), updated_at=day1 + timedelta(hours=9))
+    add_progress(e1, a1, seconds=1800, completed_at=day2 + timedelta(hours=10), updated_at=day2 + timedelta(hours=10))
+    add_progress(e1, a2, seconds=600, updated_at=utc_midnight(40))
+    add_progress(e2, b1, seconds=3000, completed_at=day1 + timedelta(hours=9), updated_at=day1 + timedelta(hours=9))
     # Completed just before midnight, time last recorded just after it: two different days.
-    progress(e2, b2, seconds=2400, completed_at=day1 + timedelta(hours=23, minutes=30),
-             updated_at=day0 + timedelta(minutes=15))
+    add_progress(e2, b2, seconds=2400, completed_at=day1 + timedelta(hours=23, minutes=30),
+                 updated_at=day0 + timedelta(minutes=15))
     for lesson in (a1, a2, a3):
-        progress(e3, lesson, seconds=3000, completed_at=day0 + timedelta(hours=1), updated_at=day0 + timedelta(hours=1))
-    progress(e4, a1, seconds=600, completed_at=day0 + timedelta(hours=2), updated_at=day0 + timedelta(hours=2))
-    progress(e4, a2, seconds=0, completed_at=day0 + timedelta(hours=3), updated_at=day0 + timedelta(hours=3))
+        add_progress(e3, lesson, seconds=3000, completed_at=day0 + timedelta(hours=1),
+                     updated_at=day0 + timedelta(hours=1))
+    add_progress(e4, a1, seconds=600, completed_at=day0 + timedelta(hours=2), updated_at=day0 + timedelta(hours=2))
+    add_progress(e4, a2, seconds=0, completed_at=day0 + timedelta(hours=3), updated_at=day0 + timedelta(hours=3))
 
     attempt(e1, quiz_a, 1, score="3", graded_at=day2 + timedelta(hours=11))
     attempt(e1, quiz_a, 2, score="2", graded_at=day2 + timedelta(hours=12))

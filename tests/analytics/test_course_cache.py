@@ -7,8 +7,7 @@ import pytest
 from lms.analytics.cache import COURSE_ANALYTICS_CACHE_PREFIX, invalidate_course_analytics
 from lms.core.cache import get_app_cache
 from lms.core.redis import redis_client
-from lms.extensions import cache, db
-from tests.analytics.conftest import enroll
+from lms.extensions import cache
 
 
 def course_analytics(client, headers, course):
@@ -25,11 +24,10 @@ def test_a_cached_answer_is_identical_to_the_computed_one(client, auth_headers, 
 
 
 def test_writes_without_invalidation_are_not_seen_until_the_entry_is_dropped(client, auth_headers, dataset,
-                                                                              make_user):
+                                                                              make_user, make_enrollment):
     headers = auth_headers(dataset.ines)
     assert course_analytics(client, headers, dataset.course_a)["total_enrollments"] == 3
-    enroll(make_user("student"), dataset.course_a, rating=5)
-    db.session.commit()
+    make_enrollment(make_user("student"), dataset.course_a, rating=5)
     assert course_analytics(client, headers, dataset.course_a)["total_enrollments"] == 3  # served from cache
 
     invalidate_course_analytics(dataset.course_a.id)  # what enrollment, progress and review writes call

@@ -8,11 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from lms.extensions import db
-from tests.analytics.conftest import add_quiz, attempt, enroll, lessons_of, progress, utc_midnight
+from tests.analytics.conftest import attempt, counters, utc_midnight
+from tests.factories import lessons_of
 
 
 @pytest.fixture
-def scaled(make_user, make_course):
+def scaled(make_user, make_course, make_quiz, make_enrollment, add_progress):
     """`scaled(n)`: a learner enrolled in n courses (progress and graded attempts on n days) and
     n more students in the first course."""
 
@@ -23,12 +24,12 @@ def scaled(make_user, make_course):
         courses = [make_course(instructor, lessons=2) for _ in range(size)]
         for index, course in enumerate(courses):
             first, second = lessons_of(course)
-            enrollment = enroll(learner, course, progress="50", completed=1, total=2, seconds=600, rating=4)
+            enrollment = make_enrollment(learner, course, **counters("50", 1, 2, 600), rating=4)
             when = utc_midnight(index % 30) + timedelta(hours=1)
-            progress(enrollment, first, seconds=600, completed_at=when, updated_at=when)
-            attempt(enrollment, add_quiz(course, second), 1, score="3", graded_at=when)
+            add_progress(enrollment, first, seconds=600, completed_at=when, updated_at=when)
+            attempt(enrollment, make_quiz(course, lesson=second), 1, score="3", graded_at=when)
         for _ in range(size):
-            enroll(make_user("student"), courses[0], progress="10", seconds=60, rating=3)
+            make_enrollment(make_user("student"), courses[0], **counters("10", 0, 0, 60), rating=3)
         db.session.commit()
         return SimpleNamespace(instructor=instructor, admin=admin, learner=learner, course=courses[0])
 

@@ -1,4 +1,4 @@
-"""Assignment fixtures: courses, enrollments, assignments and files built directly with the models."""
+"""Assignment fixtures: assignments and submissions built with the models, and a world of who is who."""
 
 from __future__ import annotations
 
@@ -6,51 +6,12 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from flask import g, request_started
 
 from lms.assignments.models import Assignment, Submission
 from lms.core.db import utcnow
 from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
-from lms.files.models import StoredFile
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caller_per_request(app):
-    """Requests of one test share the test's app context, hence `g`: forget the previous caller.
-
-    (A harness artefact: in production every request has its own app context.)
-    """
-    def forget_caller(_sender, **_extra):
-        g.pop("current_user", None)
-
-    request_started.connect(forget_caller, app)
-    yield
-    request_started.disconnect(forget_caller, app)
-
-
-@pytest.fixture
-def make_course():
-    def factory(instructor, *, published: bool = True) -> Course:
-        course = Course(title=f"Course {uuid.uuid4().hex[:8]}", slug=f"course-{uuid.uuid4().hex}",
-                        instructor_id=instructor.id, is_published=published)
-        db.session.add(course)
-        db.session.commit()
-        return course
-
-    return factory
-
-
-@pytest.fixture
-def make_enrollment():
-    def factory(student, course: Course, *, status: str = "active") -> Enrollment:
-        enrollment = Enrollment(student_id=student.id, course_id=course.id, status=status)
-        db.session.add(enrollment)
-        db.session.commit()
-        return enrollment
-
-    return factory
 
 
 @pytest.fixture
@@ -76,22 +37,6 @@ def make_submission():
         db.session.add(submission)
         db.session.commit()
         return submission
-
-    return factory
-
-
-@pytest.fixture
-def make_file():
-    """`make_file(owner)` -> a StoredFile row as /files/upload would record it."""
-
-    def factory(owner) -> StoredFile:
-        name = f"{uuid.uuid4().hex}.pdf"
-        stored = StoredFile(uploaded_by=owner.id, filename=name, original_filename="essay.pdf",
-                            storage_key=f"uploads/{name}", file_type="document", mime_type="application/pdf",
-                            file_size=1234, storage_provider="local")
-        db.session.add(stored)
-        db.session.commit()
-        return stored
 
     return factory
 

@@ -6,7 +6,7 @@ API = "/api/v1/assignments"
 
 
 def test_draft_publish_submit_grade_and_read_back(client, auth_headers, make_user, make_course, make_enrollment,
-                                                  make_file, mail_outbox):
+                                                  make_stored_file, mail_outbox):
     teacher, learner = make_user("instructor"), make_user("student", full_name="Lea Learner")
     course = make_course(teacher)
     enrollment = make_enrollment(learner, course)
@@ -24,7 +24,7 @@ def test_draft_publish_submit_grade_and_read_back(client, auth_headers, make_use
     listed = client.get(f"{API}/course/{course.id}", headers=learner_headers).get_json()
     assert [item["id"] for item in listed["assignments"]] == [assignment_id]
 
-    upload = make_file(learner)
+    upload = make_stored_file(learner)
     submitted = client.post(f"{API}/submit", headers=learner_headers, json={
         "assignment_id": assignment_id, "enrollment_id": str(enrollment.id), "content": "Results attached",
         "file_urls": [f"/api/v1/files/download/{upload.id}"]})

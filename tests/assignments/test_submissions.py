@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -11,7 +10,9 @@ from sqlalchemy import func, select
 
 from lms.assignments.models import Submission
 from lms.core.db import utcnow
+from lms.core.storage import get_storage
 from lms.extensions import db
+from tests.conftest import run_concurrently
 
 API = "/api/v1/assignments"
 DUPLICATE = {"detail": "A submission already exists for this assignment and enrollment"}
@@ -121,16 +122,35 @@ def test_a_submission_body_must_name_the_assignment_and_enrollment(client, auth_
 
 # --- file_urls ------------------------------------------------------------------------------
 
-def test_file_urls_may_point_to_the_students_own_uploads(client, auth_headers, world, make_file):
-    first, second = make_file(world.learner), make_file(world.learner)
-    urls = [download_url(first), f"http://localhost{download_url(second)}"]
+def test_file_urls_may_point_to_the_students_own_uploads_and_are_kept_in_canonical_form(
+        client, auth_headers, world, make_stored_file):
+    first, second = make_stored_file(world.learner), make_stored_file(world.learner)
+    urls = [download_url(first), f"http://localhost/api/v1/files/download/{str(second.id).upper()}"]
     response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=urls)
     assert response.status_code == 201
-    assert response.get_json()["file_urls"] == urls
+    assert response.get_json()["file_urls"] == [download_url(first), download_url(second)]
 
 
-def test_file_urls_of_someone_elses_upload_are_refused(client, auth_headers, world, make_file):
-    own, foreign = make_file(world.learner), make_file(world.peer)
+@pytest.mark.parametrize(("reader", "status"), [("owner", 200), ("learner", 200), ("stranger", 404), ("peer", 404)])
+def test_files_attached_to_a_submission_open_for_the_grading_instructor_only(
+        client, auth_headers, world, make_stored_file, reader, status):
+    attached = make_stored_file(world.learner)
+    get_storage("uploads").save(attached.storage_key, b"%PDF-1.4 the essay", "application/pdf")
+    submitted = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                       file_urls=[download_url(attached)])
+    assert submitted.status_code == 201
+
+    response = client.get(download_url(attached), headers=auth_headers(getattr(world, reader)))
+
+    assert response.status_code == status
+    if status == 200:
+        assert response.data == b"%PDF-1.4 the essay"
+    else:
+        assert response.get_json() == {"detail": "File not found"}
+
+
+def test_file_urls_of_someone_elses_upload_are_refused(client, auth_headers, world, make_stored_file):
+    own, foreign = make_stored_file(world.learner), make_stored_file(world.peer)
     bad = download_url(foreign)
     response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
                       file_urls=[download_url(own), bad])
@@ -147,8 +167,8 @@ def test_file_urls_of_someone_elses_upload_are_refused(client, auth_headers, wor
     "javascript:alert(1)",
     "/api/v1/users/me",
 ])
-def test_anything_but_an_own_download_url_is_refused(client, auth_headers, world, make_file, url):
-    url = url.format(own=make_file(world.learner).id)
+def test_anything_but_an_own_download_url_is_refused(client, auth_headers, world, make_stored_file, url):
+    url = url.format(own=make_stored_file(world.learner).id)
     response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[url])
     assert response.status_code == 400
     assert response.get_json()["detail"].endswith(url)
@@ -161,28 +181,11 @@ def test_anything_but_an_own_download_url_is_refused(client, auth_headers, world
 def test_concurrent_submissions_end_in_one_row_and_conflicts(app, auth_headers, world):
     headers = auth_headers(world.learner)
     body = {"assignment_id": str(world.assignment.id), "enrollment_id": str(world.enrollment.id)}
-    threads_count = 6
-    barrier = threading.Barrier(threads_count)
-    statuses: list[int] = []
-    bodies: list[dict] = []
-    lock = threading.Lock()
 
-    def race():
-        client = app.test_client()
-        barrier.wait()
-        response = client.post(f"{API}/submit", json=body, headers=headers)
-        with lock:
-            statuses.append(response.status_code)
-            bodies.append(response.get_json())
+    responses = run_concurrently(app, [lambda client: client.post(f"{API}/submit", json=body, headers=headers)] * 6)
 
-    threads = [threading.Thread(target=race) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(statuses) == [201] + [409] * (threads_count - 1)
-    assert [b for s, b in zip(statuses, bodies) if s == 409] == [DUPLICATE] * (threads_count - 1)
+    assert sorted(response.status_code for response in responses) == [201] + [409] * 5
+    assert [response.get_json() for response in responses if response.status_code == 409] == [DUPLICATE] * 5
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
 

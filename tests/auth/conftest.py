@@ -1,4 +1,4 @@
-"""Helpers for the auth tests: logging in through the API, reading mailed tokens and codes."""
+"""Helpers for the auth tests: reading mailed tokens and codes, a Redis outage."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ from email.message import Message
 
 import pytest
 
-from tests.conftest import PASSWORD
-
-API = "/api/v1"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.conftest import CLOSED_REDIS_URL
 
 
 def mail_body(message: Message) -> str:
@@ -31,19 +25,6 @@ def mailed_code(message: Message) -> str:
 
 
 @pytest.fixture
-def login(client):
-    """`login(user_or_email, password=PASSWORD)` -> the `tokens` object of a successful JSON login."""
-
-    def do_login(user, password: str = PASSWORD) -> dict:
-        email = user if isinstance(user, str) else user.email
-        response = client.post(f"{API}/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()["tokens"]
-
-    return do_login
-
-
-@pytest.fixture
 def redis_outage(app, monkeypatch):
     """`redis_outage()` points the app's Redis at a closed port from then on, until the test ends.
 
@@ -52,7 +33,7 @@ def redis_outage(app, monkeypatch):
     cached_clients = ("lms.redis.text", "lms.redis.bytes")
 
     def start() -> None:
-        monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+        monkeypatch.setitem(app.config, "REDIS_URL", CLOSED_REDIS_URL)
         monkeypatch.setitem(app.config, "ACCESS_TOKEN_BLACKLIST_FAIL_CLOSED", True)
         for key in cached_clients:
             if key in app.extensions:

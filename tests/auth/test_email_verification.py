@@ -9,7 +9,8 @@ from sqlalchemy import select
 from lms.auth.models import UserToken
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.auth.conftest import API, mail_body, mailed_token
+from tests.auth.conftest import mail_body, mailed_token
+from tests.conftest import API, PASSWORD
 
 SENT = {"message": "If the email is registered, a verification link has been sent"}
 VERIFIED = {"message": "Email has been verified successfully"}
@@ -113,7 +114,7 @@ def test_confirm_without_a_token_is_422(client):
 def test_verification_opens_login_when_it_is_required(client, app, make_user, mail_outbox, monkeypatch):
     monkeypatch.setitem(app.config, "REQUIRE_EMAIL_VERIFICATION_FOR_LOGIN", True)
     user = make_user(verified=False)
-    credentials = {"email": user.email, "password": "Password123!"}
+    credentials = {"email": user.email, "password": PASSWORD}
     assert client.post(f"{API}/auth/login", json=credentials).get_json() == {"detail": "Email is not verified"}
 
     request_link(client, user.email)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from lms.extensions import db
-from tests.auth.conftest import API, bearer, mail_body, mailed_code
-from tests.conftest import PASSWORD
+from tests.auth.conftest import mail_body, mailed_code
+from tests.conftest import API, PASSWORD, bearer, run_concurrently
 
 CHALLENGE_INVALID = {"detail": "MFA challenge expired or invalid"}
 CODE_INVALID = {"detail": "Invalid MFA code"}
@@ -228,21 +226,10 @@ def test_concurrent_uses_of_one_code_log_in_once(app, make_user, mail_outbox):
     with app.test_client() as setup_client:
         challenge = start_login(setup_client, user)["challenge_token"]
     code = mailed_code(mail_outbox.to(user.email)[0])
-    barrier = threading.Barrier(5)
-    statuses: list[int] = []
 
-    def attempt():
-        with app.test_client() as own_client:
-            barrier.wait()
-            statuses.append(finish_login(own_client, challenge, code).status_code)
+    responses = run_concurrently(app, [lambda client: finish_login(client, challenge, code)] * 5)
 
-    threads = [threading.Thread(target=attempt) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(statuses) == [200] + [401] * 4
+    assert sorted(response.status_code for response in responses) == [200] + [401] * 4
 
 
 def test_an_unknown_challenge_is_refused(client):

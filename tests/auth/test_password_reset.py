@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,8 @@ from sqlalchemy import select
 from lms.auth.models import UserToken
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.auth.conftest import API, bearer, mail_body, mailed_token
+from tests.auth.conftest import mail_body, mailed_token
+from tests.conftest import API, PASSWORD, bearer, run_concurrently
 
 NEW_PASSWORD = "Brand-new-pass1"
 SENT = {"message": "If the email is registered, a reset link has been sent"}
@@ -78,7 +79,7 @@ def test_reset_password_sets_the_new_password(client, reset_token, student):
 
     assert response.status_code == 200
     assert response.get_json() == {"message": "Password has been reset successfully"}
-    for password, status in (("Password123!", 401), (NEW_PASSWORD, 200)):
+    for password, status in ((PASSWORD, 401), (NEW_PASSWORD, 200)):
         login = client.post(f"{API}/auth/login", json={"email": student.email, "password": password})
         assert login.status_code == status
 
@@ -185,18 +186,8 @@ def test_concurrent_resets_with_one_token_succeed_once(app, make_user, mail_outb
     with app.test_client() as setup_client:
         forgot(setup_client, user.email)
     token = mailed_token(mail_outbox.to(user.email)[0])
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
 
-    def attempt(number):
-        with app.test_client() as own_client:
-            barrier.wait()
-            statuses.append(reset(own_client, token, f"Concurrent-pass-{number}").status_code)
+    responses = run_concurrently(app, [partial(reset, token=token, password=f"Concurrent-pass-{number}")
+                                       for number in range(6)])
 
-    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(statuses) == [200] + [401] * 5
+    assert sorted(response.status_code for response in responses) == [200] + [401] * 5

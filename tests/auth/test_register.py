@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.users.models import User
-from tests.auth.conftest import API, bearer, mail_body, mailed_token
+from tests.auth.conftest import mail_body, mailed_token
+from tests.conftest import API, bearer, run_concurrently
 
 VALID = {"email": "New.Person@Example.COM", "password": "Password123!", "full_name": "New Person"}
 
@@ -156,19 +155,7 @@ def test_register_creates_unverified_users_whose_tokens_are_refused_when_verific
 @pytest.mark.real_commits
 @pytest.mark.postgres
 def test_concurrent_registrations_with_one_email_create_one_account(app):
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
+    responses = run_concurrently(app, [lambda client: client.post(f"{API}/auth/register", json=VALID)] * 6)
 
-    def register():
-        with app.test_client() as own_client:
-            barrier.wait()
-            statuses.append(own_client.post(f"{API}/auth/register", json=VALID).status_code)
-
-    threads = [threading.Thread(target=register) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(statuses) == [201] + [409] * 5
+    assert sorted(response.status_code for response in responses) == [201] + [409] * 5
     assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -11,7 +11,8 @@ import jwt
 import pytest
 
 from lms.extensions import db
-from tests.auth.conftest import API, bearer, mailed_token
+from tests.auth.conftest import mailed_token
+from tests.conftest import API, PASSWORD, bearer
 
 BAD_CREDENTIALS = {"detail": "Could not validate credentials"}
 
@@ -30,7 +31,7 @@ def claims_for(user, **overrides) -> dict:
 def assert_refused(client, token, detail=BAD_CREDENTIALS):
     """The token opens neither a protected read nor a protected write."""
     for response in (client.get(f"{API}/auth/me", headers=bearer(token)),
-                     client.post(f"{API}/auth/mfa/disable", json={"password": "Password123!"},
+                     client.post(f"{API}/auth/mfa/disable", json={"password": PASSWORD},
                                  headers=bearer(token))):
         assert response.status_code == 401
         assert response.get_json() == detail
@@ -125,7 +126,7 @@ def test_refresh_token_used_as_access_token_is_refused(client, login, student):
 
 def test_mfa_challenge_used_as_access_token_is_refused(client, make_user):
     user = make_user(mfa_enabled=True)
-    challenge = client.post(f"{API}/auth/login", json={"email": user.email, "password": "Password123!"})
+    challenge = client.post(f"{API}/auth/login", json={"email": user.email, "password": PASSWORD})
 
     assert_refused(client, challenge.get_json()["challenge_token"])
 

@@ -12,7 +12,7 @@ from lms.core.db import utcnow
 from lms.core.storage import get_storage
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
-from tests.certificates.conftest import API, certificates_of, enroll, finish_course, make_course
+from tests.certificates.conftest import API, certificates_of, finish_course
 
 
 def download(client, certificate_id, headers):
@@ -97,9 +97,8 @@ def test_a_certificate_without_a_stored_file_gets_one(app, client, student, issu
     assert certificate.storage_key == f"{certificate.certificate_number}.pdf"
 
 
-def test_on_s3_the_download_redirects_to_a_presigned_url_serving_the_pdf(s3_app, student, instructor,
+def test_on_s3_the_download_redirects_to_a_presigned_url_serving_the_pdf(s3_app, student, enrollment,
                                                                            auth_headers, mail_outbox):
-    enrollment = enroll(student, make_course(instructor, lessons=1))
     with s3_app.app_context():  # issued by the S3 app (its own session): the PDF goes to the bucket
         finish_course(db.session.get(Enrollment, enrollment.id))
         storage = get_storage("certificates")
@@ -117,8 +116,7 @@ def test_on_s3_the_download_redirects_to_a_presigned_url_serving_the_pdf(s3_app,
     assert len(mail_outbox.to(student.email)) == 1
 
 
-def test_on_s3_a_missing_pdf_is_rendered_again_before_the_redirect(s3_app, student, instructor, auth_headers):
-    enrollment = enroll(student, make_course(instructor, lessons=1))
+def test_on_s3_a_missing_pdf_is_rendered_again_before_the_redirect(s3_app, student, enrollment, auth_headers):
     with s3_app.app_context():
         finish_course(db.session.get(Enrollment, enrollment.id))
         storage = get_storage("certificates")

@@ -8,15 +8,8 @@ import pytest
 
 from lms.certificates import service
 from lms.extensions import db
-from tests.certificates.conftest import (
-    API,
-    certificates_of,
-    enroll,
-    finish_course,
-    finish_lesson,
-    lessons_of,
-    make_course,
-)
+from tests.certificates.conftest import API, certificates_of, finish_course, finish_lesson
+from tests.factories import lessons_of
 
 
 def generate(client, enrollment_id, headers):
@@ -24,9 +17,8 @@ def generate(client, enrollment_id, headers):
 
 
 @pytest.fixture
-def completed(student, instructor, monkeypatch):
+def completed(enrollment, monkeypatch):
     """A completed enrollment whose certificate was not issued (its job has not run yet)."""
-    enrollment = enroll(student, make_course(instructor, lessons=1))
     with monkeypatch.context() as patched:
         patched.setattr(service, "enqueue", lambda *args, **kwargs: None)
         finish_course(enrollment)
@@ -72,9 +64,10 @@ def test_generating_after_automatic_issuance_returns_that_certificate(client, st
     assert response.get_json()["id"] == str(certificate.id)
 
 
-def test_an_enrollment_that_is_not_complete_is_400(client, student, instructor, auth_headers):
+def test_an_enrollment_that_is_not_complete_is_400(client, student, instructor, make_course, make_enrollment,
+                                                   auth_headers):
     course = make_course(instructor, lessons=2)
-    enrollment = enroll(student, course)
+    enrollment = make_enrollment(student, course)
     finish_lesson(enrollment, lessons_of(course)[0].id)
 
     response = generate(client, enrollment.id, auth_headers(student))

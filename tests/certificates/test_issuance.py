@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import re
-import threading
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lms.certificates import service
 from lms.certificates.models import Certificate
-from lms.core.storage import LocalStorage, StorageError
-from lms.enrollments.models import Enrollment, LessonProgress
+from lms.core.storage import LocalStorage, StorageError, get_storage
+from lms.enrollments.models import Enrollment
 from lms.extensions import db
-from tests.certificates.conftest import (
-    certificates_of,
-    enroll,
-    finish_course,
-    finish_lesson,
-    lessons_of,
-    make_course,
-)
+from tests.certificates.conftest import certificates_of, finish_course, finish_lesson
+from tests.conftest import run_concurrently
+from tests.factories import lessons_of
 
 NUMBER = re.compile(r"CERT-\d{8}-[0-9A-F]{6}")
 
@@ -32,9 +28,10 @@ def certificate_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Certificate))
 
 
-def test_completing_the_last_lesson_issues_one_certificate(app, student, instructor, mail_outbox):
-    course = make_course(instructor, title="Intro to Statistics")
-    enrollment = enroll(student, course)
+def test_completing_the_last_lesson_issues_one_certificate(app, student, instructor, make_course, make_enrollment,
+                                                           mail_outbox):
+    course = make_course(instructor, title="Intro to Statistics", lessons=2)
+    enrollment = make_enrollment(student, course)
     first, last = lessons_of(course)
 
     assert finish_lesson(enrollment, first.id) is False
@@ -60,9 +57,11 @@ def test_completing_the_last_lesson_issues_one_certificate(app, student, instruc
     assert f"http://localhost:8000/api/v1/certificates/{certificate.id}/download" in text
 
 
-def test_passing_the_final_quiz_issues_one_certificate(student, instructor, mail_outbox):
-    course = make_course(instructor, lessons=2, with_quiz=True)
-    enrollment = enroll(student, course)
+def test_passing_the_final_quiz_issues_one_certificate(student, instructor, make_course, make_quiz, make_enrollment,
+                                                       mail_outbox):
+    course = make_course(instructor, lessons=1)
+    make_quiz(course, title="Final quiz")
+    enrollment = make_enrollment(student, course)
     reading, quiz_lesson = lessons_of(course)
     finish_lesson(enrollment, reading.id)
 
@@ -73,10 +72,9 @@ def test_passing_the_final_quiz_issues_one_certificate(student, instructor, mail
     assert len(mail_outbox.to(student.email)) == 1
 
 
-def test_completion_schedules_the_issuance_job_on_the_default_queue(student, instructor, monkeypatch):
+def test_completion_schedules_the_issuance_job_on_the_default_queue(enrollment, monkeypatch):
     calls = []
     monkeypatch.setattr(service, "enqueue", lambda func, *args, **kwargs: calls.append((func, args, kwargs)))
-    enrollment = enroll(student, make_course(instructor, lessons=1))
 
     finish_course(enrollment)
 
@@ -84,8 +82,7 @@ def test_completion_schedules_the_issuance_job_on_the_default_queue(student, ins
     assert certificates_of(enrollment.id) == []
 
 
-def test_running_the_job_twice_leaves_one_certificate_and_one_mail(student, instructor, mail_outbox):
-    enrollment = enroll(student, make_course(instructor, lessons=1))
+def test_running_the_job_twice_leaves_one_certificate_and_one_mail(student, enrollment, mail_outbox):
     finish_course(enrollment)
     [issued] = certificates_of(enrollment.id)
 
@@ -96,10 +93,8 @@ def test_running_the_job_twice_leaves_one_certificate_and_one_mail(student, inst
     assert len(mail_outbox.to(student.email)) == 1
 
 
-def test_a_job_that_loses_the_race_returns_the_winner_s_certificate(app, student, instructor, mail_outbox,
-                                                                    monkeypatch):
+def test_a_job_that_loses_the_race_returns_the_winner_s_certificate(app, enrollment, mail_outbox, monkeypatch):
     """The loser's view: its check saw no certificate, then its insert met the winner's row."""
-    enrollment = enroll(student, make_course(instructor, lessons=1))
     finish_course(enrollment)
     [winner] = certificates_of(enrollment.id)
     mail_outbox.clear()
@@ -123,8 +118,7 @@ def test_a_job_that_loses_the_race_returns_the_winner_s_certificate(app, student
     assert set(directory.glob("*.pdf")) == files_before
 
 
-def test_the_job_does_nothing_for_an_enrollment_that_is_not_completed(student, instructor, mail_outbox):
-    enrollment = enroll(student, make_course(instructor))
+def test_the_job_does_nothing_for_an_enrollment_that_is_not_completed(enrollment, mail_outbox):
 
     service.issue_certificate(enrollment.id)
     service.issue_certificate(uuid.uuid4())
@@ -133,14 +127,15 @@ def test_the_job_does_nothing_for_an_enrollment_that_is_not_completed(student, i
     assert mail_outbox.messages == []
 
 
-def test_a_number_drawn_twice_is_drawn_again(student, make_user, instructor, monkeypatch, app):
-    first = enroll(student, make_course(instructor, lessons=1))
+def test_a_number_drawn_twice_is_drawn_again(student, make_user, instructor, make_course, make_enrollment, monkeypatch,
+                                             app):
+    first = make_enrollment(student, make_course(instructor, lessons=1))
     finish_course(first)
     [taken] = certificates_of(first.id)
     taken_pdf = (Path(app.config["CERTIFICATES_DIR"]) / taken.storage_key).read_bytes()
     numbers = iter([taken.certificate_number, "CERT-20260101-ABCDEF"])
     monkeypatch.setattr(service, "new_certificate_number", lambda: next(numbers))
-    second = enroll(make_user("student"), make_course(instructor, lessons=1))
+    second = make_enrollment(make_user("student"), make_course(instructor, lessons=1))
 
     finish_course(second)
 
@@ -149,12 +144,11 @@ def test_a_number_drawn_twice_is_drawn_again(student, make_user, instructor, mon
     assert (Path(app.config["CERTIFICATES_DIR"]) / taken.storage_key).read_bytes() == taken_pdf
 
 
-def test_a_certificate_that_cannot_be_stored_is_not_issued(student, instructor, monkeypatch, mail_outbox):
+def test_a_certificate_that_cannot_be_stored_is_not_issued(enrollment, monkeypatch, mail_outbox):
     def refuse(self, key, data, content_type):
         raise StorageError("disk full")
 
     monkeypatch.setattr(LocalStorage, "save", refuse)
-    enrollment = enroll(student, make_course(instructor, lessons=1))
 
     finish_course(enrollment)  # the inline job fails; the completion itself stands
 
@@ -165,8 +159,7 @@ def test_a_certificate_that_cannot_be_stored_is_not_issued(student, instructor, 
     assert mail_outbox.messages == []
 
 
-def test_a_failed_commit_leaves_no_certificate_file(student, instructor, monkeypatch, app):
-    enrollment = enroll(student, make_course(instructor, lessons=1))
+def test_a_failed_commit_leaves_no_certificate_file(enrollment, monkeypatch, app):
     monkeypatch.setattr(service, "enqueue", lambda *args, **kwargs: None)
     finish_course(enrollment)
     numbers = iter(["CERT-20260101-000001"])
@@ -186,33 +179,22 @@ def test_a_failed_commit_leaves_no_certificate_file(student, instructor, monkeyp
 
 # --- races between threads, with real commits -----------------------------------------------------
 
-def _run_together(app, count: int, work) -> list[BaseException]:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
+def in_own_session(app, work: Callable[[], object]) -> Callable[[FlaskClient], object]:
+    """`work()` as a call for `run_concurrently`: in an app context, hence a database session, of its own."""
 
-    def run():
+    def call(_client: FlaskClient) -> object:
         with app.app_context():
             try:
-                barrier.wait(timeout=10)
-                work()
-            except BaseException as exc:  # noqa: BLE001 - reported by the test
-                errors.append(exc)
+                return work()
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    return call
 
 
 @pytest.mark.postgres
 @pytest.mark.real_commits
-def test_racing_issuance_jobs_leave_one_certificate_and_one_mail(app, student, instructor, mail_outbox,
-                                                                monkeypatch):
-    enrollment = enroll(student, make_course(instructor, lessons=1))
+def test_racing_issuance_jobs_leave_one_certificate_and_one_mail(app, enrollment, mail_outbox, monkeypatch):
     monkeypatch.setattr(service, "enqueue", lambda *args, **kwargs: None)
     finish_course(enrollment)
     monkeypatch.undo()
@@ -220,10 +202,10 @@ def test_racing_issuance_jobs_leave_one_certificate_and_one_mail(app, student, i
     db.session.remove()
     directory = Path(app.config["CERTIFICATES_DIR"])
     files_before = set(directory.glob("*.pdf"))
+    issue = in_own_session(app, lambda: service.issue_certificate(enrollment_id))
 
-    errors = _run_together(app, 4, lambda: service.issue_certificate(enrollment_id))
+    run_concurrently(app, [issue] * 4)  # re-raises any call's exception
 
-    assert errors == []
     [certificate] = certificates_of(enrollment_id)
     assert len(mail_outbox.wait_for(1)) == 1
     assert set(directory.glob("*.pdf")) - files_before == {directory / certificate.storage_key}
@@ -231,24 +213,37 @@ def test_racing_issuance_jobs_leave_one_certificate_and_one_mail(app, student, i
 
 @pytest.mark.postgres
 @pytest.mark.real_commits
-def test_two_racing_completions_leave_one_certificate_and_one_mail(app, student, instructor, mail_outbox):
+def test_two_racing_completions_leave_one_certificate_and_one_mail(app, student, instructor, make_course,
+                                                                   make_enrollment, make_progress, mail_outbox):
     course = make_course(instructor, lessons=2)
-    enrollment = enroll(student, course)
+    enrollment = make_enrollment(student, course)
     first, last = lessons_of(course)
     finish_lesson(enrollment, first.id)
     # Both requests update the same progress row, as two clicks on "complete" would.
-    db.session.add(LessonProgress(enrollment_id=enrollment.id, lesson_id=last.id, status="in_progress",
-                                  completion_percentage=Decimal("50")))
-    db.session.commit()
+    make_progress(enrollment, last, completion_percentage=Decimal("50"))
     enrollment_id, lesson_id = enrollment.id, last.id
     db.session.remove()
 
     def complete():
         finish_lesson(db.session.get(Enrollment, enrollment_id), lesson_id)
 
-    errors = _run_together(app, 2, complete)
+    run_concurrently(app, [in_own_session(app, complete)] * 2)  # re-raises any call's exception
 
-    assert errors == []
     assert len(certificates_of(enrollment_id)) == 1
     assert len(mail_outbox.wait_for(1)) == 1
     assert db.session.get(Enrollment, enrollment_id).status == "completed"
+
+
+def test_deleting_a_course_removes_its_certificates_and_their_files(client, issue, student, instructor,
+                                                                    auth_headers):
+    certificate = issue(student)
+    certificate_id, course_id, key = certificate.id, certificate.course_id, certificate.storage_key
+    storage = get_storage("certificates")
+    assert storage.exists(key)
+
+    response = client.delete(f"/api/v1/courses/{course_id}", headers=auth_headers(instructor))
+
+    assert response.status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Certificate, certificate_id) is None
+    assert not storage.exists(key)

@@ -10,24 +10,30 @@ import pytest
 from lms.certificates.models import Certificate
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.certificates.conftest import API, enroll, make_course
+from tests.certificates.conftest import API
 
 MINE = f"{API}/my-certificates"
 
 
-def add_certificates(student, instructor, count: int) -> list[Certificate]:
-    """Rows for completed enrollments (no PDF needed to list them), a minute apart, the last newest."""
-    start = utcnow() - timedelta(days=1)
-    rows = []
-    for index in range(count):
-        enrollment = enroll(student, make_course(instructor, lessons=1))
-        rows.append(Certificate(certificate_number=f"CERT-20260101-{index:06X}", enrollment_id=enrollment.id,
-                                student_id=student.id, course_id=enrollment.course_id,
-                                completion_date=date(2026, 1, 1), issued_at=start + timedelta(minutes=index),
-                                storage_key=f"CERT-20260101-{index:06X}.pdf"))
-    db.session.add_all(rows)
-    db.session.commit()
-    return rows
+@pytest.fixture
+def add_certificates(instructor, make_course, make_enrollment):
+    """`add_certificates(student, count)`: rows for completed enrollments (no PDF needed to list them), a
+    minute apart, the last newest."""
+
+    def add(student, count: int) -> list[Certificate]:
+        start = utcnow() - timedelta(days=1)
+        rows = []
+        for index in range(count):
+            enrollment = make_enrollment(student, make_course(instructor, lessons=1), status="completed")
+            rows.append(Certificate(certificate_number=f"CERT-20260101-{index:06X}", enrollment_id=enrollment.id,
+                                    student_id=student.id, course_id=enrollment.course_id,
+                                    completion_date=date(2026, 1, 1), issued_at=start + timedelta(minutes=index),
+                                    storage_key=f"CERT-20260101-{index:06X}.pdf"))
+        db.session.add_all(rows)
+        db.session.commit()
+        return rows
+
+    return add
 
 
 def test_my_certificates_lists_the_caller_s_newest_first(client, student, instructor, issue, auth_headers):
@@ -76,9 +82,9 @@ def test_my_certificates_needs_a_login(client):
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_my_certificates_runs_a_fixed_number_of_statements(client, student, instructor, auth_headers,
+def test_my_certificates_runs_a_fixed_number_of_statements(client, student, add_certificates, auth_headers,
                                                            assert_max_queries, count):
-    add_certificates(student, instructor, count)
+    add_certificates(student, count)
     headers = auth_headers(student)
 
     with assert_max_queries(2):

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from lms.certificates.pdf import CertificateContent, render_certificate
-from tests.certificates.conftest import API, enroll, finish_course, make_course
+from tests.certificates.conftest import API, finish_course
 
 A4_LANDSCAPE_POINTS = (841.89, 595.28)
 
@@ -69,10 +69,10 @@ def test_long_names_and_titles_still_fit_one_page_in_full():
 
 
 def test_the_issued_certificate_carries_the_student_course_number_and_verification_url(
-        client, make_user, instructor, auth_headers):
+        client, make_user, instructor, make_course, make_enrollment, auth_headers):
     student = make_user("student", full_name="José Ñúñez")
-    course = make_course(instructor, title="Cálculo Numérico")
-    enrollment = enroll(student, course)
+    course = make_course(instructor, title="Cálculo Numérico", lessons=2)
+    enrollment = make_enrollment(student, course)
     finish_course(enrollment)
     certificate = client.get(f"{API}/my-certificates", headers=auth_headers(student)).get_json()["certificates"][0]
 

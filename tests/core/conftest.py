@@ -20,8 +20,6 @@ from lms.core.ratelimit import auth_rate_limit
 from lms.extensions import api, db
 from tests.conftest import free_port
 
-CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"
-CLOSED_DATABASE_URL = "postgresql://root@127.0.0.1:1/x"
 LEAKY_MESSAGE = "probe secret: do-not-leak"
 
 

@@ -5,7 +5,8 @@ import time
 import pytest
 
 from lms.core.cache import get_app_cache
-from tests.core.conftest import CLOSED_REDIS_URL, tcp_relay
+from tests.conftest import CLOSED_REDIS_URL
+from tests.core.conftest import tcp_relay
 
 
 @pytest.fixture(params=["redis", "memory"])

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from tests.conftest import CLOSED_DATABASE_URL
 from tests.core.conftest import LEAKY_MESSAGE
 
 
@@ -162,7 +163,7 @@ def test_a_500_in_debug_mode_still_hides_the_traceback(make_probe_app):
 
 
 def test_an_unreachable_database_is_a_503(make_probe_app):
-    probe = make_probe_app(DATABASE_URL="postgresql://root@127.0.0.1:1/x").test_client()
+    probe = make_probe_app(DATABASE_URL=CLOSED_DATABASE_URL).test_client()
     response = probe.get("/api/v1/probe/db")
     assert response.status_code == 503
     assert response.get_json() == {"detail": "Database unavailable"}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import USES_REDIS
-from tests.core.conftest import CLOSED_DATABASE_URL, CLOSED_REDIS_URL, tcp_relay
+from tests.conftest import CLOSED_DATABASE_URL, CLOSED_REDIS_URL, USES_REDIS
+from tests.core.conftest import tcp_relay
 
 
 def test_root_names_the_api(client):
@@ -48,26 +48,18 @@ def test_ready_does_not_count_redis_when_none_is_configured(make_app):
     assert response.get_json()["redis"] == "not_configured"
 
 
-@pytest.mark.postgres
-def test_ready_recovers_when_the_database_comes_back(make_app, database_url):
+@pytest.mark.parametrize("dependency, setting, url_fixture", [
+    pytest.param("database", "DATABASE_URL", "database_url", marks=pytest.mark.postgres, id="database"),
+    pytest.param("redis", "REDIS_URL", "redis_url", marks=pytest.mark.redis, id="redis"),
+])
+def test_ready_recovers_when_a_dependency_comes_back(request, make_app, dependency, setting, url_fixture):
     """An outage leaves no broken pooled connection behind: the first check after it passes."""
-    with tcp_relay(database_url) as (relay, relayed_url):
-        client = make_app(DATABASE_URL=relayed_url).test_client()
-        assert client.get("/api/v1/ready").get_json()["database"] == "up"
+    with tcp_relay(request.getfixturevalue(url_fixture)) as (relay, relayed_url):
+        client = make_app(**{setting: relayed_url}).test_client()
+        assert client.get("/api/v1/ready").get_json()[dependency] == "up"
         relay.stop()
-        assert client.get("/api/v1/ready").get_json()["database"] == "down"
+        assert client.get("/api/v1/ready").get_json()[dependency] == "down"
         relay.start()
         response = client.get("/api/v1/ready")
         assert response.status_code == 200
-        assert response.get_json()["database"] == "up"
-
-
-@pytest.mark.redis
-def test_ready_recovers_when_redis_comes_back(make_app, redis_url):
-    with tcp_relay(redis_url) as (relay, relayed_url):
-        client = make_app(REDIS_URL=relayed_url).test_client()
-        assert client.get("/api/v1/ready").get_json()["redis"] == "up"
-        relay.stop()
-        assert client.get("/api/v1/ready").get_json()["redis"] == "down"
-        relay.start()
-        assert client.get("/api/v1/ready").get_json()["redis"] == "up"
+        assert response.get_json()[dependency] == "up"

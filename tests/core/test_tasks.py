@@ -13,7 +13,7 @@ from lms.core import tasks
 from lms.core.redis import redis_bytes_client, redis_client
 from lms.core.tasks import RETRY_INTERVALS, enqueue
 from lms.worker import AppWorker
-from tests.core.conftest import CLOSED_REDIS_URL
+from tests.conftest import CLOSED_REDIS_URL
 
 
 def record_job(marker: str, *, suffix: str = "") -> str:

@@ -12,7 +12,8 @@ from lms.courses.models import Course, Lesson
 from lms.courses.service import slugify
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
-from tests.courses.conftest import API, MANAGERS, OUTSIDERS, VIEWERS
+from tests.conftest import API
+from tests.courses.conftest import MANAGERS, OUTSIDERS, VIEWERS
 
 COURSE_FIELDS = {
     "id", "title", "slug", "description", "instructor_id", "category", "difficulty_level", "is_published",
@@ -359,13 +360,9 @@ def test_anonymous_cannot_publish(client, world):
 
 @pytest.mark.parametrize("viewer", MANAGERS)
 def test_deleting_a_course_removes_its_lessons_enrollments_and_progress(
-        client, world, headers_for, make_lesson, viewer):
+        client, world, headers_for, make_lesson, make_progress, viewer):
     lesson = make_lesson(world.published)
-    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.course_id == world.published.id))
-    db.session.add(LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id, status="in_progress",
-                                  time_spent_seconds=1, last_position_seconds=0,
-                                  completion_percentage=Decimal("10")))
-    db.session.commit()
+    make_progress(world.enrollment, lesson, time_spent_seconds=1, completion_percentage=Decimal("10"))
     course_id = world.published.id
 
     response = client.delete(course_url(course_id), headers=headers_for(viewer))

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.courses.models import Lesson
-from lms.enrollments.models import Enrollment, LessonProgress
+from lms.enrollments.models import LessonProgress
 from lms.extensions import db
-from tests.courses.conftest import API, MANAGERS, OUTSIDERS, VIEWERS
+from tests.conftest import API
+from tests.courses.conftest import MANAGERS, OUTSIDERS, VIEWERS
 
 LESSON_FIELDS = {"id", "course_id", "title", "slug", "description", "content", "lesson_type", "order_index",
                  "parent_lesson_id", "duration_minutes", "video_url", "is_preview", "created_at", "updated_at"}
@@ -172,6 +173,17 @@ def test_a_parent_lesson_must_exist_and_be_in_the_same_course(client, world, aut
     assert missing.get_json() == {"detail": "Parent lesson not found"}
 
 
+def test_a_parent_lesson_in_a_draft_the_caller_cannot_see_is_not_found(client, world, auth_headers, make_user,
+                                                                      make_course, make_lesson):
+    someone_elses_draft = make_course(make_user("instructor"), published=False)
+    hidden = make_lesson(someone_elses_draft)
+
+    response = client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner),
+                           json={"title": "Child", "lesson_type": "text", "parent_lesson_id": str(hidden.id)})
+
+    assert (response.status_code, response.get_json()) == (404, {"detail": "Parent lesson not found"})
+
+
 # --- update ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", MANAGERS)
@@ -280,14 +292,11 @@ def test_anonymous_cannot_update_or_delete_a_lesson(client, world, make_lesson):
 
 @pytest.mark.parametrize("viewer", MANAGERS)
 def test_deleting_a_lesson_removes_its_progress_and_frees_its_children(client, world, headers_for, make_lesson,
-                                                                        viewer):
+                                                                        make_progress, viewer):
     parent = make_lesson(world.published)
     child = make_lesson(world.published, parent_lesson_id=parent.id)
-    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.course_id == world.published.id))
-    db.session.add(LessonProgress(enrollment_id=enrollment.id, lesson_id=parent.id, status="completed",
-                                  time_spent_seconds=1, last_position_seconds=0,
-                                  completion_percentage=Decimal("100")))
-    db.session.commit()
+    make_progress(world.enrollment, parent, status="completed", time_spent_seconds=1,
+                  completion_percentage=Decimal("100"))
 
     response = client.delete(lesson_url(parent.id), headers=headers_for(viewer))
 
@@ -363,9 +372,7 @@ def test_a_preview_lesson_is_open_to_everyone(client, lessons, headers_for, view
 
 
 def test_a_dropped_enrollment_no_longer_unlocks_content(client, world, lessons, auth_headers):
-    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.student_id == world.learner.id,
-                                                            Enrollment.course_id == world.published.id))
-    enrollment.status = "dropped"
+    world.enrollment.status = "dropped"
     db.session.commit()
 
     body = client.get(lesson_url(lessons["locked"].id), headers=auth_headers(world.learner)).get_json()
@@ -387,7 +394,7 @@ def test_a_drafts_lessons_are_not_found_for_outsiders(client, world, make_lesson
 
 @pytest.mark.parametrize("viewer", MANAGERS)
 def test_a_drafts_lessons_are_readable_by_owner_and_admins(client, world, make_lesson, headers_for, viewer):
-    lesson = make_lesson(world.draft)
+    lesson = make_lesson(world.draft, content="Secret content")
     headers = headers_for(viewer)
 
     assert client.get(lessons_url(world.draft.id), headers=headers).get_json()["total"] == 1

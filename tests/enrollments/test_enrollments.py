@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
-from tests.enrollments.conftest import API
+from tests.conftest import API, run_concurrently
 
 ENROLLMENT_FIELDS = {"id", "student_id", "course_id", "enrolled_at", "started_at", "completed_at", "status",
                      "progress_percentage", "completed_lessons_count", "total_lessons_count",
@@ -119,25 +118,14 @@ def test_an_invalid_enroll_body_is_a_422(client, student, auth_headers, body):
 @pytest.mark.real_commits
 def test_fifty_concurrent_enrollments_leave_exactly_one_row(app, course, student, auth_headers):
     headers, body = auth_headers(student), {"course_id": str(course.id)}
-    barrier = threading.Barrier(50)
-    results: list[tuple[int, str]] = []
-    lock = threading.Lock()
 
-    def enroll() -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post(f"{API}/enrollments", headers=headers, json=body)
-        with lock:
-            results.append((response.status_code, response.get_json()["id"]))
+    def enroll(client):
+        return client.post(f"{API}/enrollments", headers=headers, json=body)
 
-    threads = [threading.Thread(target=enroll) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = run_concurrently(app, [enroll] * 50)
 
-    assert {status for status, _ in results} == {201}
-    assert len({enrollment_id for _, enrollment_id in results}) == 1
+    assert {response.status_code for response in responses} == {201}
+    assert len({response.get_json()["id"] for response in responses}) == 1
     assert enrollment_count(course.id) == 1
 
 

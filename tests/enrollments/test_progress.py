@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from sqlalchemy import select
 
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
-from tests.enrollments.conftest import API
+from tests.conftest import API, run_concurrently
 
 PROGRESS_FIELDS = {"id", "enrollment_id", "lesson_id", "status", "started_at", "completed_at",
                    "time_spent_seconds", "last_position_seconds", "completion_percentage"}
@@ -39,14 +39,6 @@ def lessons(course):
 def enrollment(client, course, student, auth_headers):
     response = client.post(f"{API}/enrollments", headers=auth_headers(student), json={"course_id": str(course.id)})
     return db.session.get(Enrollment, uuid.UUID(response.get_json()["id"]))
-
-
-@pytest.fixture
-def certificate_calls(monkeypatch):
-    """The enrollment ids the completion hook scheduled a certificate for."""
-    calls: list[uuid.UUID] = []
-    monkeypatch.setattr("lms.enrollments.service.schedule_certificate", calls.append)
-    return calls
 
 
 def progress_url(enrollment, lesson) -> str:
@@ -207,6 +199,69 @@ def test_a_dropped_enrollment_records_no_progress(client, enrollment, lessons, s
     assert (response.status_code, response.get_json()) == (403, {"detail": "Enrollment is not active"})
 
 
+def test_a_percentage_that_rounds_to_100_completes_the_lesson(client, enrollment, lessons, student, auth_headers):
+    response = client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student),
+                          json={"completion_percentage": "99.999"})
+
+    assert response.status_code == 200
+    assert (response.get_json()["status"], response.get_json()["completion_percentage"]) == ("completed", "100.00")
+
+
+# --- lessons completed by a quiz ------------------------------------------------------------------
+
+QUIZ_LESSON = {"detail": "This lesson is completed by passing its quiz"}
+
+
+@pytest.mark.parametrize("write", [
+    lambda client, enrollment, lesson, headers: client.post(complete_url(enrollment, lesson), headers=headers),
+    lambda client, enrollment, lesson, headers: client.put(progress_url(enrollment, lesson), headers=headers,
+                                                           json={"status": "completed"}),
+    lambda client, enrollment, lesson, headers: client.put(progress_url(enrollment, lesson), headers=headers,
+                                                           json={"completion_percentage": 100}),
+], ids=["complete", "status", "percentage"])
+def test_a_student_cannot_complete_a_lesson_that_has_a_published_graded_quiz(
+        client, enrollment, course, student, auth_headers, make_lesson, make_quiz, write):
+    lesson = make_lesson(course, lesson_type="quiz")
+    make_quiz(course, lesson=lesson)
+
+    response = write(client, enrollment, lesson, auth_headers(student))
+
+    assert (response.status_code, response.get_json()) == (400, QUIZ_LESSON)
+    assert db.session.scalar(select(LessonProgress).where(LessonProgress.lesson_id == lesson.id)) is None
+
+
+def test_a_student_records_time_on_a_quiz_lesson_without_completing_it(
+        client, enrollment, course, student, auth_headers, make_quiz):
+    quiz = make_quiz(course)
+
+    response = client.put(f"{API}/enrollments/{enrollment.id}/lessons/{quiz.lesson_id}/progress",
+                          headers=auth_headers(student), json={"time_spent_seconds": 60})
+
+    assert (response.status_code, response.get_json()["status"]) == (200, "in_progress")
+
+
+@pytest.mark.parametrize("quiz_fields", [{"published": False}, {"quiz_type": "practice"}],
+                         ids=["draft quiz", "practice quiz"])
+def test_a_lesson_whose_quiz_is_a_draft_or_practice_can_be_completed(
+        client, enrollment, course, student, auth_headers, make_quiz, quiz_fields):
+    quiz = make_quiz(course, **quiz_fields)
+
+    response = client.post(f"{API}/enrollments/{enrollment.id}/lessons/{quiz.lesson_id}/complete",
+                           headers=auth_headers(student))
+
+    assert (response.status_code, response.get_json()["status"]) == (200, "completed")
+
+
+def test_an_admin_may_complete_a_quiz_lesson_for_a_student(client, enrollment, course, admin, auth_headers,
+                                                           make_quiz):
+    quiz = make_quiz(course)
+
+    response = client.post(f"{API}/enrollments/{enrollment.id}/lessons/{quiz.lesson_id}/complete",
+                           headers=auth_headers(admin))
+
+    assert (response.status_code, response.get_json()["status"]) == (200, "completed")
+
+
 # --- recomputation and completion -----------------------------------------------------------------
 
 def test_completing_lessons_recomputes_the_enrollment_and_fires_the_hook_once(
@@ -270,19 +325,11 @@ def test_concurrent_completions_count_every_lesson_and_complete_the_course_once(
         app, enrollment, lessons, student, auth_headers, certificate_calls):
     headers = auth_headers(student)
     urls = [complete_url(enrollment, lesson) for lesson in lessons]
-    barrier = threading.Barrier(len(urls))
-    statuses: list[int] = []
 
-    def complete(url: str) -> None:
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(client.post(url, headers=headers).status_code)
+    def complete(url: str, client) -> int:
+        return client.post(url, headers=headers).status_code
 
-    threads = [threading.Thread(target=complete, args=(url,)) for url in urls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_concurrently(app, [partial(complete, url) for url in urls])
 
     assert statuses == [200, 200, 200]
     db.session.expire_all()
@@ -296,19 +343,11 @@ def test_concurrent_completions_count_every_lesson_and_complete_the_course_once(
 def test_concurrent_first_writes_for_one_lesson_leave_one_progress_row(app, enrollment, lessons, student,
                                                                         auth_headers):
     headers, url = auth_headers(student), progress_url(enrollment, lessons[0])
-    barrier = threading.Barrier(5)
-    statuses: list[int] = []
 
-    def write(seconds: int) -> None:
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(client.put(url, headers=headers, json={"time_spent_seconds": seconds}).status_code)
+    def write(seconds: int, client) -> int:
+        return client.put(url, headers=headers, json={"time_spent_seconds": seconds}).status_code
 
-    threads = [threading.Thread(target=write, args=(seconds,)) for seconds in range(1, 6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_concurrently(app, [partial(write, seconds) for seconds in range(1, 6)])
 
     assert statuses == [200] * 5
     rows = db.session.scalars(select(LessonProgress)).all()
@@ -346,6 +385,19 @@ def test_a_student_reviews_and_then_rewrites_the_review(client, enrollment, less
     assert (second.get_json()["rating"], second.get_json()["review"]) == (2, "On reflection, too fast.")
     course_body = client.get(f"{API}/courses/{course.id}").get_json()
     assert (course_body["average_rating"], course_body["review_count"]) == ("2.00", 1)
+
+
+def test_the_catalog_shows_a_new_enrollment_and_review_at_once(client, course, lessons, student, auth_headers):
+    def catalog_entry() -> dict:
+        return next(item for item in client.get(f"{API}/courses").get_json()["items"] if item["id"] == str(course.id))
+
+    assert catalog_entry()["enrollment_count"] == 0  # now cached
+    headers = auth_headers(student)
+    enrollment_id = client.post(f"{API}/enrollments", headers=headers, json={"course_id": str(course.id)}).get_json()["id"]
+    assert catalog_entry()["enrollment_count"] == 1
+    client.post(f"{API}/enrollments/{enrollment_id}/lessons/{lessons[0].id}/complete", headers=headers)
+    client.post(f"{API}/enrollments/{enrollment_id}/review", headers=headers, json=REVIEW)
+    assert (catalog_entry()["average_rating"], catalog_entry()["review_count"]) == ("4.00", 1)
 
 
 def test_an_admin_may_review_on_a_students_enrollment(client, enrollment, lessons, student, admin, auth_headers):

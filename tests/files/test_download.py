@@ -120,15 +120,13 @@ def test_a_file_whose_object_is_gone_is_404(backend, upload, student, auth_heade
 
 
 @pytest.mark.parametrize("mime_type", ["text/html", "image/svg+xml"])
-def test_active_content_is_never_served_for_rendering(backend, student, auth_headers, mime_type):
+def test_active_content_is_never_served_for_rendering(backend, student, make_stored_file, auth_headers, mime_type):
     """Rows like this cannot come from an upload; should one exist, it is still served inertly."""
     key = f"legacy/{uuid.uuid4().hex}.html"
     backend.storage().save(key, b"<script>alert(1)</script>", mime_type)
-    row = StoredFile(uploaded_by=student.id, filename=key.rsplit("/", 1)[1], original_filename="page.html",
-                     storage_key=key, folder="legacy", file_type="other", mime_type=mime_type, file_size=25,
-                     storage_provider=backend.name, is_public=False)
-    db.session.add(row)
-    db.session.commit()
+    row = make_stored_file(student, filename=key.rsplit("/", 1)[1], original_filename="page.html", storage_key=key,
+                           folder="legacy", file_type="other", mime_type=mime_type, file_size=25,
+                           storage_provider=backend.name, is_public=False)
 
     content, headers = backend.downloaded(download(backend, row.id, auth_headers(student)))
 

@@ -7,28 +7,26 @@ from datetime import timedelta
 import pytest
 
 from lms.core.db import utcnow
-from lms.extensions import db
 from lms.files.models import StoredFile
 
 MY_FILES = "/api/v1/files/my-files"
 
 
-def add_files(owner, count: int, file_type: str = "document") -> list[StoredFile]:
-    """Rows only (listing never touches the storage), a minute apart, the last one newest."""
-    start = utcnow() - timedelta(days=1)
-    rows = []
-    for index in range(count):
-        name = f"{index:032x}.pdf"
-        rows.append(StoredFile(uploaded_by=owner.id, filename=name, original_filename=f"file-{index}.pdf",
-                               storage_key=f"{owner.id}/{file_type}/{name}", folder="uploads", file_type=file_type,
-                               mime_type="application/pdf", file_size=100 + index, storage_provider="local",
-                               created_at=start + timedelta(minutes=index)))
-    db.session.add_all(rows)
-    db.session.commit()
-    return rows
+@pytest.fixture
+def add_files(make_stored_file):
+    """`add_files(owner, count, file_type="document")`: rows only (listing never touches the storage), a
+    minute apart, the last one newest."""
+
+    def add(owner, count: int, file_type: str = "document") -> list[StoredFile]:
+        start = utcnow() - timedelta(days=1)
+        return [make_stored_file(owner, original_filename=f"file-{index}.pdf", file_type=file_type,
+                                 file_size=100 + index, created_at=start + timedelta(minutes=index))
+                for index in range(count)]
+
+    return add
 
 
-def test_my_files_lists_only_the_caller_s_files_newest_first(client, student, make_user, auth_headers):
+def test_my_files_lists_only_the_caller_s_files_newest_first(client, student, add_files, make_user, auth_headers):
     mine = add_files(student, 3)
     add_files(make_user("student"), 2)
 
@@ -48,7 +46,7 @@ def test_my_files_lists_only_the_caller_s_files_newest_first(client, student, ma
     assert first["created_at"].endswith("Z")
 
 
-def test_my_files_filters_by_file_type(client, student, auth_headers):
+def test_my_files_filters_by_file_type(client, student, add_files, auth_headers):
     add_files(student, 2, "document")
     videos = add_files(student, 1, "video")
 
@@ -80,7 +78,8 @@ def test_my_files_needs_a_login(client):
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_my_files_runs_a_fixed_number_of_statements(client, student, auth_headers, assert_max_queries, count):
+def test_my_files_runs_a_fixed_number_of_statements(client, student, add_files, auth_headers, assert_max_queries,
+                                                    count):
     add_files(student, count)
     headers = auth_headers(student)
 

@@ -1,11 +1,9 @@
-"""Builders for quiz tests. Courses, lessons and enrollments are made with the models directly."""
+"""Builders for quiz tests: questions, and a world of one quiz on the shared factories' rows."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -34,46 +32,6 @@ def attempts_url(quiz_id, suffix: str = "") -> str:
 
 
 @pytest.fixture
-def make_course():
-    def factory(owner: User, *, published: bool = True) -> Course:
-        token = uuid.uuid4().hex[:10]
-        course = Course(title=f"Course {token}", slug=f"course-{token}", instructor_id=owner.id,
-                        is_published=published)
-        db.session.add(course)
-        db.session.commit()
-        return course
-
-    return factory
-
-
-@pytest.fixture
-def make_lesson():
-    def factory(course: Course, *, lesson_type: str = "quiz") -> Lesson:
-        order = len(db.session.query(Lesson.id).filter(Lesson.course_id == course.id).all()) + 1
-        lesson = Lesson(course_id=course.id, title=f"Lesson {order}", slug=f"lesson-{order}",
-                        lesson_type=lesson_type, order_index=order)
-        db.session.add(lesson)
-        db.session.commit()
-        return lesson
-
-    return factory
-
-
-@pytest.fixture
-def make_quiz(make_lesson):
-    def factory(course: Course, *, lesson: Lesson | None = None, published: bool = True, **fields: Any) -> Quiz:
-        lesson = lesson or make_lesson(course)
-        values = {"title": "Capitals", "quiz_type": "graded", "passing_score": Decimal("70"),
-                  "shuffle_questions": False, "shuffle_options": False, "show_correct_answers": True, **fields}
-        quiz = Quiz(course_id=course.id, lesson_id=lesson.id, is_published=published, **values)
-        db.session.add(quiz)
-        db.session.commit()
-        return quiz
-
-    return factory
-
-
-@pytest.fixture
 def make_question():
     def factory(quiz: Quiz, question_type: str = "multiple_choice", *, points: str = "1",
                 correct_answer: str | None = None, options: list[dict] | None = None,
@@ -89,17 +47,6 @@ def make_question():
         db.session.add(question)
         db.session.commit()
         return question
-
-    return factory
-
-
-@pytest.fixture
-def enroll():
-    def factory(user: User, course: Course, *, status: str = "active") -> Enrollment:
-        enrollment = Enrollment(student_id=user.id, course_id=course.id, status=status)
-        db.session.add(enrollment)
-        db.session.commit()
-        return enrollment
 
     return factory
 
@@ -142,13 +89,13 @@ class QuizWorld:
 
 
 @pytest.fixture
-def world(make_user, make_course, make_lesson, make_quiz, make_question, enroll) -> QuizWorld:
+def world(make_user, make_course, make_lesson, make_quiz, make_question, make_enrollment) -> QuizWorld:
     owner = make_user("instructor", full_name="Quiz Owner")
     learner = make_user("student", full_name="Quiz Taker")
     course = make_course(owner)
-    lesson = make_lesson(course)
-    quiz = make_quiz(course, lesson=lesson)
+    lesson = make_lesson(course, lesson_type="quiz")
+    quiz = make_quiz(course, lesson=lesson, title="Capitals")
     questions = [make_question(quiz, "multiple_choice"), make_question(quiz, "true_false", points="2"),
                  make_question(quiz, "short_answer")]
     return QuizWorld(owner=owner, student=learner, course=course, lesson=lesson, quiz=quiz,
-                     enrollment=enroll(learner, course), questions=questions)
+                     enrollment=make_enrollment(learner, course), questions=questions)

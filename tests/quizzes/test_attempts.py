@@ -22,16 +22,16 @@ ATTEMPT_FIELDS = {"id", "enrollment_id", "quiz_id", "attempt_number", "status", 
                   "graded_at", "score", "max_score", "percentage", "is_passed", "time_taken_seconds"}
 
 
-@pytest.fixture
-def certificates(monkeypatch):
-    """The enrollment ids the certificate hook was called with."""
-    calls: list[uuid.UUID] = []
-    monkeypatch.setattr("lms.enrollments.service.schedule_certificate", calls.append)
-    return calls
-
-
 def start(client, headers, quiz_id):
     return client.post(attempts_url(quiz_id), headers=headers)
+
+
+def start_aged(client, headers, quiz_id, age: timedelta) -> dict:
+    """Start an attempt, then move its start `age` into the past; its body as the start answered it."""
+    attempt = start(client, headers, quiz_id).get_json()
+    stored(attempt["id"]).started_at = utcnow() - age
+    db.session.commit()
+    return attempt
 
 
 def submit(client, headers, quiz_id, attempt_id, answers):
@@ -70,10 +70,11 @@ def test_a_completed_enrollment_may_still_take_quizzes(client, world, auth_heade
 
 
 @pytest.mark.parametrize("enrollment_status", [None, "dropped", "expired"])
-def test_a_student_must_be_learning_in_the_course(client, world, make_user, enroll, auth_headers, enrollment_status):
+def test_a_student_must_be_learning_in_the_course(client, world, make_user, make_enrollment, auth_headers,
+                                                 enrollment_status):
     learner = make_user("student")
     if enrollment_status:
-        enroll(learner, world.course, status=enrollment_status)
+        make_enrollment(learner, world.course, status=enrollment_status)
 
     response = start(client, auth_headers(learner), world.quiz.id)
 
@@ -143,9 +144,8 @@ def test_starting_again_expires_an_overdue_attempt(client, world, auth_headers):
     world.quiz.time_limit_minutes = 10
     db.session.commit()
     headers = auth_headers(world.student)
-    overdue = start(client, headers, world.quiz.id).get_json()
-    stored(overdue["id"]).started_at = utcnow() - timedelta(minutes=10) - SUBMISSION_GRACE - timedelta(seconds=1)
-    db.session.commit()
+    deadline = timedelta(minutes=10) + SUBMISSION_GRACE
+    overdue = start_aged(client, headers, world.quiz.id, deadline + timedelta(seconds=1))
 
     response = start(client, headers, world.quiz.id)
 
@@ -160,9 +160,7 @@ def test_an_attempt_within_its_time_limit_blocks_a_new_start(client, world, auth
     world.quiz.time_limit_minutes = 10
     db.session.commit()
     headers = auth_headers(world.student)
-    current = start(client, headers, world.quiz.id).get_json()
-    stored(current["id"]).started_at = utcnow() - timedelta(minutes=10)
-    db.session.commit()
+    start_aged(client, headers, world.quiz.id, timedelta(minutes=10))
 
     response = start(client, headers, world.quiz.id)
 
@@ -173,9 +171,7 @@ def test_an_expired_last_attempt_still_counts_toward_max_attempts(client, world,
     world.quiz.time_limit_minutes, world.quiz.max_attempts = 5, 1
     db.session.commit()
     headers = auth_headers(world.student)
-    overdue = start(client, headers, world.quiz.id).get_json()
-    stored(overdue["id"]).started_at = utcnow() - timedelta(hours=1)
-    db.session.commit()
+    overdue = start_aged(client, headers, world.quiz.id, timedelta(hours=1))
 
     response = start(client, headers, world.quiz.id)
 
@@ -318,10 +314,10 @@ def test_a_second_submission_is_refused_and_grades_nothing(client, world, auth_h
     assert lesson_status(world) is None
 
 
-def test_another_students_attempt_is_not_found(client, world, make_user, enroll, auth_headers):
+def test_another_students_attempt_is_not_found(client, world, make_user, make_enrollment, auth_headers):
     attempt = start(client, auth_headers(world.student), world.quiz.id).get_json()
     classmate = make_user("student")
-    enroll(classmate, world.course)
+    make_enrollment(classmate, world.course)
 
     response = submit(client, auth_headers(classmate), world.quiz.id, attempt["id"], world.perfect_answers())
 
@@ -436,9 +432,8 @@ def test_a_submission_within_the_grace_period_is_graded(client, world, auth_head
     world.quiz.time_limit_minutes = 10
     db.session.commit()
     headers = auth_headers(world.student)
-    attempt = start(client, headers, world.quiz.id).get_json()
-    stored(attempt["id"]).started_at = utcnow() - timedelta(minutes=10) - SUBMISSION_GRACE + timedelta(seconds=5)
-    db.session.commit()
+    deadline = timedelta(minutes=10) + SUBMISSION_GRACE
+    attempt = start_aged(client, headers, world.quiz.id, deadline - timedelta(seconds=5))
 
     response = submit(client, headers, world.quiz.id, attempt["id"], world.perfect_answers())
 
@@ -456,7 +451,8 @@ def test_a_quiz_without_a_time_limit_accepts_late_submissions(client, world, aut
 
 # --- completing the course -----------------------------------------------------------------------
 
-def test_passing_the_quiz_of_the_last_lesson_completes_the_enrollment_once(client, world, auth_headers, certificates):
+def test_passing_the_quiz_of_the_last_lesson_completes_the_enrollment_once(client, world, auth_headers,
+                                                                            certificate_calls):
     headers = auth_headers(world.student)
     world.quiz.max_attempts = None
     db.session.commit()
@@ -470,10 +466,10 @@ def test_passing_the_quiz_of_the_last_lesson_completes_the_enrollment_once(clien
     assert (enrollment.status, enrollment.progress_percentage, enrollment.completed_lessons_count) == (
         "completed", Decimal("100.00"), 1)
     assert enrollment.completed_at is not None
-    assert certificates == [world.enrollment.id]
+    assert certificate_calls == [world.enrollment.id]
 
 
-def test_passing_with_lessons_left_only_advances_progress(client, world, make_lesson, auth_headers, certificates):
+def test_passing_with_lessons_left_only_advances_progress(client, world, make_lesson, auth_headers, certificate_calls):
     make_lesson(world.course, lesson_type="text")
     headers = auth_headers(world.student)
     attempt = start(client, headers, world.quiz.id).get_json()
@@ -483,28 +479,28 @@ def test_passing_with_lessons_left_only_advances_progress(client, world, make_le
     enrollment = db.session.get(Enrollment, world.enrollment.id)
     db.session.refresh(enrollment)
     assert (enrollment.status, enrollment.progress_percentage) == ("active", Decimal("50.00"))
-    assert certificates == []
+    assert certificate_calls == []
 
 
-def test_failing_completes_nothing(client, world, auth_headers, certificates):
+def test_failing_completes_nothing(client, world, auth_headers, certificate_calls):
     headers = auth_headers(world.student)
     attempt = start(client, headers, world.quiz.id).get_json()
 
     submit(client, headers, world.quiz.id, attempt["id"], [])
 
     db.session.refresh(world.enrollment)
-    assert (world.enrollment.status, certificates) == ("active", [])
+    assert (world.enrollment.status, certificate_calls) == ("active", [])
 
 
 # --- my attempts and one attempt -----------------------------------------------------------------
 
-def test_my_attempts_lists_the_callers_attempts_by_number(client, world, make_user, enroll, auth_headers):
+def test_my_attempts_lists_the_callers_attempts_by_number(client, world, make_user, make_enrollment, auth_headers):
     headers = auth_headers(world.student)
     first = start(client, headers, world.quiz.id).get_json()
     submit(client, headers, world.quiz.id, first["id"], world.perfect_answers())
     second = start(client, headers, world.quiz.id).get_json()
     classmate = make_user("student")
-    enroll(classmate, world.course)
+    make_enrollment(classmate, world.course)
     start(client, auth_headers(classmate), world.quiz.id)
 
     response = client.get(attempts_url(world.quiz.id, "/my-attempts"), headers=headers)
@@ -586,10 +582,10 @@ def test_the_course_owner_and_admins_read_any_attempt_with_full_answers(client, 
     assert [answer["is_correct"] for answer in response.get_json()["answers"]] == [True, True, True]
 
 
-def test_others_cannot_read_an_attempt(client, world, make_user, enroll, auth_headers):
+def test_others_cannot_read_an_attempt(client, world, make_user, make_enrollment, auth_headers):
     attempt = start(client, auth_headers(world.student), world.quiz.id).get_json()
     classmate = make_user("student")
-    enroll(classmate, world.course)
+    make_enrollment(classmate, world.course)
     url = attempts_url(world.quiz.id, f"/{attempt['id']}")
 
     by_classmate = client.get(url, headers=auth_headers(classmate))

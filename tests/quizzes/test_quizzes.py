@@ -172,7 +172,7 @@ def test_a_malformed_quiz_id_is_422(client, world):
 
 def test_owner_creates_a_draft_quiz_with_defaults(client, instructor, make_course, make_lesson, auth_headers):
     course = make_course(instructor)
-    lesson = make_lesson(course)
+    lesson = make_lesson(course, lesson_type="quiz")
 
     response = client.post(quiz_url(course.id), headers=auth_headers(instructor),
                            json={"lesson_id": str(lesson.id), "title": "Week 1"})
@@ -190,7 +190,7 @@ def test_owner_creates_a_draft_quiz_with_defaults(client, instructor, make_cours
 
 
 def test_admin_creates_a_quiz_on_any_course_with_every_field(client, world, admin, make_lesson, auth_headers):
-    lesson = make_lesson(world.course)
+    lesson = make_lesson(world.course, lesson_type="quiz")
 
     response = client.post(quiz_url(world.course.id), headers=auth_headers(admin), json={
         "lesson_id": str(lesson.id), "title": "Final", "description": "All of it", "quiz_type": "practice",
@@ -211,7 +211,7 @@ def test_a_lesson_gets_only_one_quiz(client, world, auth_headers):
 
 
 def test_the_lesson_must_belong_to_the_course(client, world, make_course, make_lesson, auth_headers):
-    foreign = make_lesson(make_course(world.owner))
+    foreign = make_lesson(make_course(world.owner), lesson_type="quiz")
 
     response = client.post(quiz_url(world.course.id), headers=auth_headers(world.owner),
                            json={"lesson_id": str(foreign.id), "title": "Elsewhere"})
@@ -220,7 +220,7 @@ def test_the_lesson_must_belong_to_the_course(client, world, make_course, make_l
 
 
 def test_other_instructors_and_students_cannot_create_quizzes(client, world, make_user, make_lesson, auth_headers):
-    lesson = make_lesson(world.course)
+    lesson = make_lesson(world.course, lesson_type="quiz")
     body = {"lesson_id": str(lesson.id), "title": "Sneaky"}
 
     other = client.post(quiz_url(world.course.id), headers=auth_headers(make_user("instructor")), json=body)
@@ -235,7 +235,7 @@ def test_other_instructors_and_students_cannot_create_quizzes(client, world, mak
 
 def test_creating_on_someone_elses_draft_course_is_404(client, make_user, make_course, make_lesson, auth_headers):
     course = make_course(make_user("instructor"), published=False)
-    lesson = make_lesson(course)
+    lesson = make_lesson(course, lesson_type="quiz")
 
     response = client.post(quiz_url(course.id), headers=auth_headers(make_user("instructor")),
                            json={"lesson_id": str(lesson.id), "title": "Sneaky"})
@@ -255,7 +255,7 @@ def test_creating_on_someone_elses_draft_course_is_404(client, make_user, make_c
 ])
 def test_invalid_quiz_bodies_are_422(client, instructor, make_course, make_lesson, auth_headers, body, field):
     course = make_course(instructor)
-    lesson = make_lesson(course)
+    lesson = make_lesson(course, lesson_type="quiz")
     body = {key: (str(lesson.id) if value == "LESSON" else value) for key, value in body.items()}
 
     response = client.post(quiz_url(course.id), headers=auth_headers(instructor), json=body)
@@ -287,7 +287,7 @@ def test_patch_flips_publication_without_validation(client, world, make_quiz, au
 
 
 def test_patch_can_move_a_quiz_to_a_free_lesson_only(client, world, make_quiz, make_lesson, auth_headers):
-    free = make_lesson(world.course)
+    free = make_lesson(world.course, lesson_type="quiz")
     taken = make_quiz(world.course).lesson_id
     url = quiz_url(world.course.id, world.quiz.id)
 

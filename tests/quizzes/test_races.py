@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -14,6 +12,7 @@ from lms.core.db import utcnow
 from lms.enrollments.models import LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import Question, Quiz, QuizAttempt
+from tests.conftest import run_concurrently
 from tests.quizzes.conftest import attempts_url, quiz_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]
@@ -22,17 +21,8 @@ THREADS = 8
 
 
 def race(app, send) -> list:
-    """Run `send(client)` in THREADS threads released together; each has its own client."""
-    barrier = threading.Barrier(THREADS)
-
-    def run(_):
-        client = app.test_client()
-        barrier.wait()
-        response = send(client)
-        return response.status_code, response.get_json()
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(run, range(THREADS)))
+    """`send(client)` from THREADS clients at once: the status and body of each response."""
+    return [(response.status_code, response.get_json()) for response in run_concurrently(app, [send] * THREADS)]
 
 
 def attempt_count(quiz_id) -> int:
@@ -66,9 +56,7 @@ def test_concurrent_starts_never_exceed_max_attempts(app, world, auth_headers):
     assert attempt_count(world.quiz.id) == 2
 
 
-def test_concurrent_submissions_grade_once(app, client, world, auth_headers, monkeypatch):
-    certificates: list[uuid.UUID] = []
-    monkeypatch.setattr("lms.enrollments.service.schedule_certificate", certificates.append)
+def test_concurrent_submissions_grade_once(app, client, world, auth_headers, certificate_calls):
     headers = auth_headers(world.student)
     attempt_id = client.post(attempts_url(world.quiz.id), headers=headers).get_json()["id"]
     url, body = attempts_url(world.quiz.id, f"/{attempt_id}/submit"), {"answers": world.perfect_answers()}
@@ -78,14 +66,14 @@ def test_concurrent_submissions_grade_once(app, client, world, auth_headers, mon
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [403] * (THREADS - 1)
     assert {body["detail"] for status, body in results if status == 403} == {"Attempt is already submitted"}
-    assert certificates == [world.enrollment.id]
+    assert certificate_calls == [world.enrollment.id]
     with db.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(LessonProgress)) == 1
         assert connection.scalar(select(QuizAttempt.status).where(QuizAttempt.id == uuid.UUID(attempt_id))) == "graded"
 
 
 def test_concurrent_quizzes_for_one_lesson_create_one(app, world, make_lesson, auth_headers):
-    lesson = make_lesson(world.course)
+    lesson = make_lesson(world.course, lesson_type="quiz")
     headers, url = auth_headers(world.owner), quiz_url(world.course.id)
     body = {"lesson_id": str(lesson.id), "title": "Raced"}
 

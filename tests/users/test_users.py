@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -11,18 +11,10 @@ from sqlalchemy import func, select
 from lms.core.db import utcnow
 from lms.extensions import db
 from lms.users.models import User
+from tests.conftest import API, PASSWORD, bearer, run_concurrently
 
-API = "/api/v1"
 NEW_USER = {"email": "Made.By@Admin.com", "password": "Password123!", "full_name": "Made By Admin"}
 ADMIN_ROLES = {"detail": "Admin roles are managed with the CLI"}
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def login_tokens(client, email, password="Password123!"):
-    return client.post(f"{API}/auth/login", json={"email": email, "password": password}).get_json()["tokens"]
 
 
 @pytest.fixture
@@ -249,19 +241,19 @@ def test_null_values_are_ignored(client, as_admin, student):
     assert response.get_json()["is_active"] is True
 
 
-def test_a_password_change_ends_the_users_sessions(client, as_admin, student):
-    tokens = login_tokens(client, student.email)
+def test_a_password_change_ends_the_users_sessions(client, as_admin, student, login):
+    tokens = login(student)
 
     response = client.patch(f"{API}/users/{student.id}", json={"password": "Chosen-by-admin1"}, headers=as_admin)
 
     assert response.status_code == 200
     assert client.get(f"{API}/auth/me", headers=bearer(tokens["access_token"])).status_code == 401
     assert client.post(f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
-    assert login_tokens(client, student.email, "Chosen-by-admin1")["access_token"]
+    assert login(student, "Chosen-by-admin1")["access_token"]
 
 
-def test_deactivation_ends_the_users_sessions_and_blocks_login(client, as_admin, student):
-    tokens = login_tokens(client, student.email)
+def test_deactivation_ends_the_users_sessions_and_blocks_login(client, as_admin, student, login):
+    tokens = login(student)
 
     response = client.patch(f"{API}/users/{student.id}", json={"is_active": False}, headers=as_admin)
 
@@ -269,8 +261,8 @@ def test_deactivation_ends_the_users_sessions_and_blocks_login(client, as_admin,
     assert response.get_json()["is_active"] is False
     assert client.get(f"{API}/auth/me", headers=bearer(tokens["access_token"])).status_code == 401
     assert client.post(f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
-    login = client.post(f"{API}/auth/login", json={"email": student.email, "password": "Password123!"})
-    assert login.get_json() == {"detail": "User account is disabled"}
+    refused = client.post(f"{API}/auth/login", json={"email": student.email, "password": PASSWORD})
+    assert refused.get_json() == {"detail": "User account is disabled"}
 
 
 def test_reactivation_lets_the_user_log_in_again(client, as_admin, make_user):
@@ -279,11 +271,11 @@ def test_reactivation_lets_the_user_log_in_again(client, as_admin, make_user):
     response = client.patch(f"{API}/users/{user.id}", json={"is_active": True}, headers=as_admin)
 
     assert response.get_json()["is_active"] is True
-    assert client.post(f"{API}/auth/login", json={"email": user.email, "password": "Password123!"}).status_code == 200
+    assert client.post(f"{API}/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
 
 
-def test_a_name_change_keeps_the_users_sessions(client, as_admin, student):
-    tokens = login_tokens(client, student.email)
+def test_a_name_change_keeps_the_users_sessions(client, as_admin, student, login):
+    tokens = login(student)
 
     client.patch(f"{API}/users/{student.id}", json={"full_name": "Still Logged In"}, headers=as_admin)
 
@@ -344,22 +336,14 @@ def test_patching_with_invalid_data_is_422(client, as_admin, student, body):
 @pytest.mark.postgres
 def test_two_admins_deactivating_each_other_at_once_leave_one_active(app, make_user, auth_headers):
     first, second = make_user("admin"), make_user("admin")
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
+    first_headers, second_headers = auth_headers(first), auth_headers(second)
+    first_url, second_url = f"{API}/users/{first.id}", f"{API}/users/{second.id}"
 
-    headers = {first.id: auth_headers(first), second.id: auth_headers(second)}
+    def deactivate(url: str, headers: dict, client) -> int:
+        return client.patch(url, json={"is_active": False}, headers=headers).status_code
 
-    def deactivate(actor, target):
-        with app.test_client() as own_client:
-            barrier.wait()
-            statuses.append(own_client.patch(f"{API}/users/{target.id}", json={"is_active": False},
-                                             headers=headers[actor.id]).status_code)
-
-    threads = [threading.Thread(target=deactivate, args=pair) for pair in ((first, second), (second, first))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_concurrently(app, [partial(deactivate, second_url, first_headers),
+                                      partial(deactivate, first_url, second_headers)])
 
     active = db.session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(True)))
     assert active == 1

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1cd171d17046
+Revision ID: d9082ffc6a8e
 Revises: 
-Create Date: 2026-11-27 04:02:41.729159
+Create Date: 2026-11-27 04:33:48.040314
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1cd171d17046'
+revision = 'd9082ffc6a8e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -339,8 +339,8 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('graded_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('score', sa.Numeric(precision=8, scale=2), nullable=True),
-    sa.Column('max_score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('score', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('max_score', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('percentage', sa.Numeric(precision=5, scale=2), nullable=True),
     sa.Column('is_passed', sa.Boolean(), nullable=True),
     sa.Column('time_taken_seconds', sa.Integer(), nullable=True),
