@@ -37,6 +37,17 @@ ZERO = Decimal("0.00")
 
 # --- small helpers --------------------------------------------------------------------------
 
+def _enrollment_totals() -> list[ColumnElement]:
+    """Enrollments, active ones, completed ones, summed progress and summed seconds of a selection."""
+    return [
+        func.count(Enrollment.id),
+        func.count(Enrollment.id).filter(Enrollment.status == "active"),
+        func.count(Enrollment.id).filter(Enrollment.status == "completed"),
+        func.coalesce(func.sum(Enrollment.progress_percentage), 0),
+        func.coalesce(func.sum(Enrollment.total_time_spent_seconds), 0),
+    ]
+
+
 def _mean(total: Any, count: int) -> Decimal:
     """SUM / COUNT to two decimals (half up); 0.00 when there is nothing to average."""
     if not count:
@@ -89,11 +100,7 @@ def student_progress(user: User) -> dict[str, Any]:
         return _zero_progress(user.id)
     enrollments, active, completed, progress_total, seconds, lessons = db.session.execute(
         select(
-            func.count(Enrollment.id),
-            func.count(Enrollment.id).filter(Enrollment.status == "active"),
-            func.count(Enrollment.id).filter(Enrollment.status == "completed"),
-            func.coalesce(func.sum(Enrollment.progress_percentage), 0),
-            func.coalesce(func.sum(Enrollment.total_time_spent_seconds), 0),
+            *_enrollment_totals(),
             func.coalesce(func.sum(Enrollment.completed_lessons_count), 0),
         ).where(Enrollment.student_id == user.id)
     ).one()
@@ -230,11 +237,7 @@ def course_analytics(course_id: uuid.UUID, user: User) -> dict[str, Any]:
         return cached
     enrollments, active, completed, progress_total, seconds, rating_total, ratings = db.session.execute(
         select(
-            func.count(Enrollment.id),
-            func.count(Enrollment.id).filter(Enrollment.status == "active"),
-            func.count(Enrollment.id).filter(Enrollment.status == "completed"),
-            func.coalesce(func.sum(Enrollment.progress_percentage), 0),
-            func.coalesce(func.sum(Enrollment.total_time_spent_seconds), 0),
+            *_enrollment_totals(),
             func.coalesce(func.sum(Enrollment.rating), 0),
             func.count(Enrollment.rating),
         ).where(Enrollment.course_id == course.id)

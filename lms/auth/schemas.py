@@ -5,18 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.schemas import one_of
-from lms.users.models import ROLES
-from lms.users.schemas import EmailField, UserSchema, full_name_field, new_password_field
+from lms.users.schemas import EmailField, UserCreateSchema, UserSchema, new_password_field
 
 # Tokens sent in bodies (JWTs, mailed tokens, MFA challenges): bounded, so a huge value is a 422.
 _TOKEN_FIELD = {"validate": ma.validate.Length(min=1, max=4096)}
 
 
-class RegisterSchema(ma.Schema):
-    email = EmailField(required=True)
-    password = new_password_field(required=True)
-    full_name = full_name_field(required=True)
-    role = ma.fields.String(load_default="student", validate=one_of(*ROLES))
+class RegisterSchema(UserCreateSchema):
+    """The same fields as an account an admin creates; which roles are allowed differs (§5.12)."""
 
 
 class LoginSchema(ma.Schema):
