@@ -9,6 +9,7 @@ on one machine do not interfere. Each test runs in a transaction rolled back aft
 
 from __future__ import annotations
 
+import contextvars
 import os
 import socket
 import tempfile
@@ -363,6 +364,18 @@ def _empty_all_tables() -> None:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def work_off(app, *queues: str, worker_class=None) -> None:
+    """Run an RQ burst worker over `queues` as the worker process does: outside any app context."""
+    from rq import Queue, SimpleWorker
+
+    from lms.core.redis import redis_bytes_client
+
+    connection = redis_bytes_client(app)
+    worker = (worker_class or SimpleWorker)([Queue(name, connection=connection) for name in queues],
+                                            connection=connection)
+    contextvars.Context().run(worker.work, burst=True)
 
 
 def run_concurrently(app, calls: Sequence[Callable[[FlaskClient], Result]]) -> list[Result]:

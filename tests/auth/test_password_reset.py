@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from lms.auth.models import UserToken
+from lms.core import tasks
 from lms.core.db import utcnow
 from lms.extensions import db
 from tests.auth.conftest import mail_body, mailed_token
-from tests.conftest import API, PASSWORD, bearer, run_concurrently
+from tests.conftest import API, PASSWORD, bearer, on_test_connection, run_concurrently, work_off
 
 NEW_PASSWORD = "Brand-new-pass1"
 SENT = {"message": "If the email is registered, a reset link has been sent"}
@@ -191,3 +192,23 @@ def test_concurrent_resets_with_one_token_succeed_once(app, make_user, mail_outb
                                        for number in range(6)])
 
     assert sorted(response.status_code for response in responses) == [200] + [401] * 5
+
+
+@pytest.mark.redis
+def test_the_reset_mail_travels_through_redis_and_a_worker_to_smtp(make_app, make_user, client, mail_outbox,
+                                                                  monkeypatch):
+    user = make_user()
+    queued = make_app(TASKS_FORCE_INLINE=False)
+    monkeypatch.setattr(tasks, "_worker_app", queued)
+    with on_test_connection(queued):
+        response = queued.test_client().post(f"{API}/auth/forgot-password", json={"email": user.email})
+    assert response.status_code == 200
+    assert mail_outbox.messages == []  # enqueued on Redis, not sent in the request
+
+    work_off(queued, "emails")
+
+    [message] = mail_outbox.wait_for(1)
+    assert (message["To"], message["Subject"]) == (user.email, "Reset your LMS password")
+    reset = client.post(f"{API}/auth/reset-password",
+                        json={"token": mailed_token(message), "new_password": "A-brand-new-pass1"})
+    assert (reset.status_code, reset.get_json()) == (200, {"message": "Password has been reset successfully"})

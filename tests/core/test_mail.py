@@ -9,7 +9,7 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from lms.core import tasks
 from lms.core.mail import deliver_email, send_email
-from tests.core.test_tasks import work_off
+from tests.conftest import work_off
 
 TEMPLATE = "email/probe.txt"
 

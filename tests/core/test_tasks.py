@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextvars
 
 import pytest
 from flask import current_app
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job, JobStatus
 
 from lms.core import tasks
 from lms.core.redis import redis_bytes_client, redis_client
 from lms.core.tasks import RETRY_INTERVALS, enqueue
 from lms.worker import AppWorker
-from tests.conftest import CLOSED_REDIS_URL
+from tests.conftest import CLOSED_REDIS_URL, work_off
 
 
 def record_job(marker: str, *, suffix: str = "") -> str:
@@ -31,13 +30,6 @@ def record_inline(marker: str) -> None:
 
 def failing_job() -> None:
     raise RuntimeError("this job always fails")
-
-
-def work_off(app, *queues: str, worker_class=SimpleWorker) -> None:
-    """Run a burst worker as the worker process does: outside any app context."""
-    connection = redis_bytes_client(app)
-    worker = worker_class([Queue(name, connection=connection) for name in queues], connection=connection)
-    contextvars.Context().run(worker.work, burst=True)
 
 
 @pytest.fixture
