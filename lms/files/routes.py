@@ -54,11 +54,13 @@ class MyFiles(MethodView):
 
 @blp.route("/download/<uuid:file_id>")
 class FileDownload(MethodView):
-    @blp.response(200, description="The file as an attachment", content_type="application/octet-stream")
+    @blp.response(200, description="The file as an attachment, with its stored media type",
+                  content_type="application/octet-stream")
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @login_required
     def get(self, file_id):
-        """Download a file: the uploader, an admin, or any logged-in user for a public file."""
+        """Download a file: the uploader, an admin, any logged-in user for a public file, or the
+        instructor grading a submission it is attached to."""
         return service.download(file_id, current_user())
