@@ -14,6 +14,8 @@ import time
 from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
 
+from lms.core.auth import bearer_token, decode_token_of_type
+from lms.core.errors import AppError
 from lms.extensions import limiter
 
 EXEMPT_PATHS = {"/", "/docs", "/openapi.json", "/redoc", "/metrics"}
@@ -72,14 +74,12 @@ def _add_standard_rate_limit_headers(response: Response) -> Response:
 
 
 def _user_or_ip() -> str:
-    """The bearer's user id when a valid token is present, else the client IP."""
-    from flask_jwt_extended import decode_token
-
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
+    """The bearer's user id when a valid access token is present, else the client IP."""
+    token = bearer_token()
+    if token is not None:
         try:
-            return f"user:{decode_token(header[7:])['sub']}"
-        except Exception:  # noqa: BLE001 - an unusable token counts against the IP
+            return f"user:{decode_token_of_type(token, 'access')['sub']}"
+        except AppError:  # an unusable token counts against the IP
             pass
     return get_remote_address()
 
