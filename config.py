@@ -215,7 +215,7 @@ def load_config(
             config[setting.name] = setting.default
 
     if config.get("ENVIRONMENT") not in {"development", "staging", "production", "testing"}:
-        problems.append("ENVIRONMENT must be one of development, staging, production")
+        problems.append("ENVIRONMENT must be one of development, staging, production, testing")
     if config.get("FILE_STORAGE_PROVIDER") not in {"local", "s3"}:
         problems.append("FILE_STORAGE_PROVIDER must be local or s3")
     if config.get("FILE_STORAGE_PROVIDER") == "s3" and not config.get("AWS_S3_BUCKET"):

@@ -19,4 +19,4 @@ def course_analytics_key(course_id: uuid.UUID) -> str:
 
 def invalidate_course_analytics(course_id: uuid.UUID) -> None:
     """Enrollment, progress and review writes make a course's cached analytics stale."""
-    get_app_cache().delete_by_prefix(course_analytics_key(course_id))
+    get_app_cache().delete(course_analytics_key(course_id))

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Date, case, cast, distinct, func, literal,
 
 from lms.analytics.cache import course_analytics_key
 from lms.core.cache import get_app_cache
+from lms.core.db import utcnow
 from lms.core.errors import Forbidden, NotFound
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
@@ -177,7 +178,7 @@ def _recent_activity(student_id: uuid.UUID) -> list[dict[str, Any]]:
       stores a running total per lesson, so a lesson's time is counted on its last update day);
     - quizzes_taken: graded attempts by `graded_at`.
     """
-    since = datetime.combine(datetime.now(timezone.utc).date() - timedelta(days=RECENT_ACTIVITY_DAYS - 1),
+    since = datetime.combine(utcnow().date() - timedelta(days=RECENT_ACTIVITY_DAYS - 1),
                              time.min, tzinfo=timezone.utc)
     completed_day = _utc_day(LessonProgress.completed_at)
     updated_day = _utc_day(LessonProgress.updated_at)

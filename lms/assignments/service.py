@@ -48,11 +48,8 @@ def is_open_to_students(assignment: Assignment) -> bool:
     return assignment.is_published and assignment.status == "published"
 
 
-def _is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN.value
-
-
 def _is_course_instructor(user: User, course: Course) -> bool:
+    """Writes are the teaching instructor's alone (admins read, but do not author or grade)."""
     return course.instructor_id == user.id
 
 
@@ -69,7 +66,7 @@ def _assignment_with_course(assignment_id: uuid.UUID) -> tuple[Assignment, Cours
 
 
 def _may_read_assignment(user: User, assignment: Assignment, course: Course) -> bool:
-    if _is_admin(user) or _is_course_instructor(user, course):
+    if can_manage_course(user, course):
         return True
     return (user.role == Role.STUDENT.value and course.is_published and is_open_to_students(assignment)
             and is_learning(user.id, course.id))
@@ -222,7 +219,7 @@ def _submission_context(submission_id: uuid.UUID):
 def get_submission(submission_id: uuid.UUID, user: User) -> Submission:
     """The submitting student, the course's instructor or an admin; 404 for anyone else."""
     row = _submission_context(submission_id)
-    if not (_is_admin(user) or _is_course_instructor(user, row.Course) or row.Enrollment.student_id == user.id):
+    if not (can_manage_course(user, row.Course) or row.Enrollment.student_id == user.id):
         raise NotFound(SUBMISSION_NOT_FOUND)
     return row.Submission
 
@@ -291,7 +288,7 @@ def _submission_page(stmt: Select, args: dict[str, Any]) -> dict[str, Any]:
 def list_assignment_submissions(assignment_id: uuid.UUID, user: User, args: dict[str, Any]) -> dict[str, Any]:
     """Every submission to an assignment, for the course's instructor or an admin."""
     assignment, course = _assignment_with_course(assignment_id)
-    if not (_is_admin(user) or _is_course_instructor(user, course)):
+    if not can_manage_course(user, course):
         raise NotFound(ASSIGNMENT_NOT_FOUND)
     return _submission_page(select(Submission).where(Submission.assignment_id == assignment.id), args)
 
@@ -302,7 +299,7 @@ def list_enrollment_submissions(enrollment_id: uuid.UUID, user: User, args: dict
         select(Enrollment, Course).join(Course, Course.id == Enrollment.course_id)
         .where(Enrollment.id == enrollment_id)
     ).one_or_none()
-    if row is None or not (_is_admin(user) or _is_course_instructor(user, row.Course)
+    if row is None or not (can_manage_course(user, row.Course)
                            or row.Enrollment.student_id == user.id):
         raise NotFound(ENROLLMENT_NOT_FOUND)
     return _submission_page(select(Submission).where(Submission.enrollment_id == row.Enrollment.id), args)

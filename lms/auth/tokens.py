@@ -12,7 +12,6 @@ stored, with a purpose and an expiry.
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -25,7 +24,6 @@ from lms.core.db import utcnow
 from lms.extensions import db
 from lms.users.models import User
 
-log = logging.getLogger(__name__)
 
 PASSWORD_RESET = "password_reset"
 EMAIL_VERIFICATION = "email_verification"

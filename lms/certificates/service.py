@@ -177,10 +177,10 @@ def generate_for_enrollment(enrollment_id: uuid.UUID, user: User) -> Certificate
 
 
 def _may_issue(user: User, enrollment: Enrollment) -> bool:
-    if user.role == Role.ADMIN.value or enrollment.student_id == user.id:
-        return True
-    course = db.session.get(Course, enrollment.course_id)
-    return course is not None and course.instructor_id == user.id
+    # Imported here: the courses service imports this module (course deletion removes PDFs).
+    from lms.courses.service import can_manage_course, get_course
+
+    return enrollment.student_id == user.id or can_manage_course(user, get_course(enrollment.course_id))
 
 
 # --- reading, downloading, verifying, revoking ----------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, request
-from flask_jwt_extended import decode_token, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import decode_token, verify_jwt_in_request
 from flask_jwt_extended.exceptions import (
     JWTExtendedException,
     NoAuthorizationError,
@@ -23,6 +23,7 @@ from flask_jwt_extended.exceptions import (
 )
 from jwt.exceptions import PyJWTError
 
+from lms.core.db import utcnow
 from lms.core.errors import AppError, Unauthorized
 from lms.core.state import revocation_store
 from lms.extensions import db, jwt
@@ -69,7 +70,7 @@ def access_token_revocation_key(jti: str) -> str:
 
 def revoke_access_token(jti: str, expires_at: int) -> None:
     """Put an access token's jti on the revocation list for the rest of its life."""
-    remaining = int(expires_at - datetime.now(timezone.utc).timestamp())
+    remaining = int(expires_at - utcnow().timestamp())
     if remaining > 0:
         revocation_store().set(access_token_revocation_key(jti), "1", remaining)
 
@@ -136,10 +137,6 @@ def authenticate_optional() -> User | None:
         return None
 
 
-def current_token_claims() -> dict:
-    """The verified access token's claims (call after `authenticate()`)."""
-    return get_jwt()
-
 
 def issue_access_token(user: User) -> tuple[str, int]:
     """A signed access token for `user` and its lifetime in seconds."""
@@ -147,7 +144,7 @@ def issue_access_token(user: User) -> tuple[str, int]:
 
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     claims = {"role": user.role, "typ": "access",
-              ISSUED_AT_MICROSECONDS_CLAIM: epoch_microseconds(datetime.now(timezone.utc))}
+              ISSUED_AT_MICROSECONDS_CLAIM: epoch_microseconds(utcnow())}
     token = create_access_token(identity=str(user.id), additional_claims=claims)
     return token, int(lifetime.total_seconds())
 

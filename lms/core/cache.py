@@ -33,7 +33,6 @@ def cache_settings(config: dict[str, Any]) -> dict[str, Any]:
 class AppCache:
     def __init__(self, app: Flask) -> None:
         self.enabled = app.config["CACHE_ENABLED"]
-        self.key_prefix = app.config["CACHE_KEY_PREFIX"]
         self.default_ttl_seconds = app.config["CACHE_DEFAULT_TTL_SECONDS"]
 
     def get_json(self, key: str) -> Any | None:

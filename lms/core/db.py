@@ -64,3 +64,13 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def escape_like(text: str) -> str:
+    """`text` for a LIKE pattern with escape character `\\`: `%`, `_` and `\\` match literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_text(column, text: str):
+    """Case-insensitive substring search of `text` in `column`, wildcards taken literally."""
+    return column.ilike(f"%{escape_like(text)}%", escape="\\")

@@ -62,11 +62,6 @@ class PayloadTooLarge(AppError):
     default_detail = "Request body is too large"
 
 
-class UnprocessableEntity(AppError):
-    status_code = 422
-    default_detail = "Unprocessable entity"
-
-
 class ServiceUnavailable(AppError):
     status_code = 503
     default_detail = "Service unavailable"

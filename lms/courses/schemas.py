@@ -8,7 +8,6 @@ from lms.core.pagination import PageQuerySchema, list_schema, page_schema
 from lms.core.schemas import Decimal2, UTCDateTime, non_negative_int, one_of, positive_int
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
-# Integer columns are 32-bit: a larger value is a 422 here, not a database error.
 
 
 def _optional_string(max_length: int | None = None, **kwargs) -> ma.fields.String:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import with_expression
 from lms.analytics.cache import invalidate_course_analytics
 from lms.certificates.service import certificate_files_of_course, discard_certificate_files
 from lms.core.cache import get_app_cache
+from lms.core.db import contains_text, escape_like
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lms.core.pagination import paginate
 from lms.core.tasks import enqueue
@@ -147,11 +148,6 @@ def catalog_cache_key(scope: CatalogScope, args: dict[str, Any]) -> str:
     return f"{CATALOG_CACHE_PREFIX}{scope.cache_part}:{hashlib.sha256(query.encode()).hexdigest()}"
 
 
-def _escape_like(text: str) -> str:
-    """`text` for a LIKE pattern with escape character `\\`: `%`, `_` and `\\` match literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_courses(args: dict[str, Any], scope: CatalogScope) -> dict[str, Any]:
     """The catalog page for a scope, newest first, filtered by category, difficulty and search."""
     stmt = course_statement()
@@ -164,9 +160,8 @@ def list_courses(args: dict[str, Any], scope: CatalogScope) -> dict[str, Any]:
     if args.get("difficulty_level"):
         stmt = stmt.where(Course.difficulty_level == args["difficulty_level"])
     if args.get("search"):
-        pattern = f"%{_escape_like(args['search'])}%"
-        stmt = stmt.where(or_(Course.title.ilike(pattern, escape="\\"),
-                              Course.description.ilike(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains_text(Course.title, args["search"]),
+                              contains_text(Course.description, args["search"])))
     return paginate(stmt.order_by(Course.created_at.desc(), Course.id.desc()), args)
 
 
@@ -199,7 +194,7 @@ def _with_suffix(base: str, suffix: str) -> str:
 def _free_generated_slug(base: str) -> str:
     """`base`, or `base-2`, `base-3`... : the first one no course has (as far as this transaction sees)."""
     taken = set(db.session.scalars(select(Course.slug).where(
-        or_(Course.slug == base, Course.slug.like(f"{_escape_like(base)}-%", escape="\\")))))
+        or_(Course.slug == base, Course.slug.like(f"{escape_like(base)}-%", escape="\\")))))
     if base not in taken:
         return base
     number = 2
@@ -445,8 +440,16 @@ def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
 
 
 def delete_lesson(lesson_id: uuid.UUID, user: User) -> None:
-    """Its progress rows and quiz go with it; child lessons lose their parent (FK actions)."""
+    """Its progress rows and quiz go with it; child lessons lose their parent (FK actions).
+
+    The course's enrollments are recomputed by a job: one that now has every remaining lesson
+    done is completed (and gets its certificate) without waiting for another progress write.
+    """
+    # Imported here: the enrollments service imports this module for its course access checks.
+    from lms.enrollments.service import recompute_course_enrollments
+
     lesson, course = _get_managed_lesson(lesson_id, user)
     db.session.delete(lesson)
     db.session.commit()
+    enqueue(recompute_course_enrollments, course.id)
     _after_course_write(course.id)

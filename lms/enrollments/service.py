@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, inspect, select
@@ -17,7 +17,7 @@ from lms.core.pagination import paginate
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Lesson
-from lms.courses.service import get_course, get_managed_course, get_visible_course, invalidate_catalog
+from lms.courses.service import can_manage_course, get_course, get_managed_course, get_visible_course, invalidate_catalog
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import Quiz
@@ -81,9 +81,7 @@ def recompute_enrollment(enrollment: Enrollment) -> bool:
     enrollment.total_lessons_count = total
     enrollment.completed_lessons_count = completed
     enrollment.total_time_spent_seconds = int(time_spent)
-    enrollment.progress_percentage = (
-        (Decimal(completed) * 100 / Decimal(total)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        if total else Decimal("0.00"))
+    enrollment.progress_percentage = to_decimal2(Decimal(completed) * 100 / total) if total else Decimal("0.00")
     enrollment.last_accessed_at = utcnow()
     first_completion = False
     if total and completed >= total:
@@ -103,6 +101,16 @@ def complete_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> bool:
     """
     mark_completed(get_or_create_progress(enrollment, lesson_id))
     return recompute_enrollment(enrollment)
+
+
+def recompute_course_enrollments(course_id: uuid.UUID) -> None:
+    """The job after a lesson is deleted: every learning enrollment of the course is recomputed."""
+    completed_now = [enrollment for enrollment in db.session.scalars(select(Enrollment).where(
+        Enrollment.course_id == course_id, Enrollment.status.in_(LEARNING_STATUSES))).all()
+        if recompute_enrollment(enrollment)]
+    db.session.commit()
+    for enrollment in completed_now:
+        after_learning_write(enrollment, True)
 
 
 def on_enrollment_completed(enrollment_id: uuid.UUID) -> None:
@@ -169,9 +177,7 @@ def get_enrollment_for_reader(enrollment_id: uuid.UUID, user: User) -> Enrollmen
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None:
         raise NotFound(ENROLLMENT_NOT_FOUND)
-    if enrollment.student_id == user.id or _is_admin(user):
-        return enrollment
-    if get_course(enrollment.course_id).instructor_id == user.id:
+    if enrollment.student_id == user.id or can_manage_course(user, get_course(enrollment.course_id)):
         return enrollment
     raise NotFound(ENROLLMENT_NOT_FOUND)
 

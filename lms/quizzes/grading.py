@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
-TWO_PLACES = Decimal("0.01")
+from lms.core.schemas import to_decimal2
+
 TRUE_FALSE_ANSWERS = ("true", "false")
 
 
@@ -136,7 +137,7 @@ def percentage_of(score: Decimal, max_score: Decimal) -> Decimal:
     """score / max_score × 100 to two decimals (half up); 0 when there is nothing to score."""
     if max_score <= 0:
         return Decimal("0.00")
-    return (score * 100 / max_score).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    return to_decimal2(score * 100 / max_score)
 
 
 def grade(questions: Sequence[GradableQuestion], answers: Sequence[Answer], passing_score: Decimal) -> Grade:

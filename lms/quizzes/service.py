@@ -421,7 +421,8 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
 
 
 def stored_answer(answer: grading.AnswerResult) -> dict[str, Any]:
-    """JSON for the `answers` column; points as a string so that no precision is lost."""
+    """JSON for the `answers` column; points are stored as an exact decimal string (the response
+    sends them as a number, as the contract's AttemptResult has it)."""
     return {"question_id": str(answer.question_id), "selected_option_id": answer.selected_option_id,
             "answer_text": answer.answer_text, "is_correct": answer.is_correct,
             "points_earned": str(answer.points_earned)}

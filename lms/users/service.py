@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.tokens import end_all_sessions
-from lms.core.db import utcnow
+from lms.core.db import contains_text, utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.permissions import Role
@@ -54,18 +54,13 @@ def new_user(*, email: str, password: str, full_name: str, role: str) -> User:
     return user
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
     """A page of users, newest first, optionally of one role and matching a search text."""
     stmt = select(User).order_by(User.created_at.desc(), User.id.desc())
     if args.get("role"):
         stmt = stmt.where(User.role == args["role"])
     if args.get("search"):
-        pattern = f"%{_escape_like(args['search'])}%"
-        stmt = stmt.where(or_(User.email.ilike(pattern, escape="\\"), User.full_name.ilike(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains_text(User.email, args["search"]), contains_text(User.full_name, args["search"])))
     return paginate(stmt, args)
 
 

@@ -356,6 +356,19 @@ def test_concurrent_first_writes_for_one_lesson_leave_one_progress_row(app, enro
     assert db.session.get(Enrollment, enrollment.id).total_time_spent_seconds == rows[0].time_spent_seconds
 
 
+def test_deleting_the_last_unfinished_lesson_completes_the_enrollment(client, enrollment, lessons, student,
+                                                                      instructor, auth_headers, certificate_calls):
+    for lesson in lessons[:2]:
+        client.post(complete_url(enrollment, lesson), headers=auth_headers(student))
+
+    response = client.delete(f"{API}/lessons/{lessons[2].id}", headers=auth_headers(instructor))
+
+    assert response.status_code == 204
+    body = read_enrollment(client, enrollment, auth_headers(student))
+    assert (body["status"], body["progress_percentage"], body["total_lessons_count"]) == ("completed", "100.00", 2)
+    assert certificate_calls == [enrollment.id]
+
+
 # --- reviews --------------------------------------------------------------------------------------
 
 def review_url(enrollment) -> str:
