@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import click
+import marshmallow as ma
 from flask import Flask
-from sqlalchemy import func, select
 
 from lms.core.db import utcnow
-from lms.core.security import PASSWORD_MIN_LENGTH, hash_password, password_too_long
+from lms.core.errors import Conflict
 from lms.extensions import db
 
 
@@ -17,27 +17,27 @@ from lms.extensions import db
               help="At least 8 characters, at most 72 bytes.")
 @click.option("--full-name", prompt=True, help="The admin's full name.")
 def create_admin(email: str, password: str, full_name: str) -> None:
-    """Create an administrator (the only way to make one, contract §5.10)."""
-    from email_validator import EmailNotValidError, validate_email
+    """Create an administrator (the only way to make one, contract §5.10).
 
-    from lms.users.models import User
+    The account rules are those of any account (`UserCreateSchema`, `new_user`); an admin made
+    here is verified at once.
+    """
+    from lms.users.schemas import UserCreateSchema
+    from lms.users.service import new_user
 
     try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise click.ClickException(f"Invalid e-mail address: {exc}") from exc
-    if len(password) < PASSWORD_MIN_LENGTH or password_too_long(password):
-        raise click.ClickException("Password must be 8 to 72 bytes long")
-    if not 2 <= len(full_name.strip()) <= 255:
-        raise click.ClickException("Full name must be 2 to 255 characters")
-    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        raise click.ClickException(f"A user with e-mail {email} already exists")
-    now = utcnow()
-    admin = User(email=email, full_name=full_name.strip(), role="admin", password_hash=hash_password(password),
-                 is_active=True, email_verified_at=now)
-    db.session.add(admin)
+        account = UserCreateSchema().load(
+            {"email": email, "password": password, "full_name": full_name, "role": "admin"})
+    except ma.ValidationError as exc:
+        problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.messages.items())
+        raise click.ClickException(f"Invalid admin account: {problems}") from exc
+    try:
+        admin = new_user(**account)
+    except Conflict as exc:
+        raise click.ClickException(f"A user with e-mail {account['email']} already exists") from exc
+    admin.email_verified_at = admin.email_verified_at or utcnow()
     db.session.commit()
-    click.echo(f"Admin {email} created (id {admin.id}).")
+    click.echo(f"Admin {admin.email} created (id {admin.id}).")
 
 
 def register(app: Flask) -> None:

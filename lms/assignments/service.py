@@ -8,7 +8,6 @@ submissions. Everything else is 404, so that drafts and other people's work stay
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from lms.enrollments.models import Enrollment
 from lms.enrollments.service import LEARNING_STATUSES, is_learning
 from lms.extensions import db
 from lms.files.models import StoredFile
+from lms.files.service import download_path, file_id_of_download_path
 from lms.users.models import User
 
 ASSIGNMENT_NOT_FOUND = "Assignment not found"
@@ -126,11 +126,6 @@ def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
 
 # --- submissions ------------------------------------------------------------------------------
 
-def _download_url_pattern() -> re.Pattern[str]:
-    prefix = re.escape(current_app.config["API_V1_PREFIX"].rstrip("/"))
-    return re.compile(rf"^{prefix}/files/download/(?P<file_id>[0-9a-fA-F-]{{32,36}})/?$")
-
-
 def _own_file_urls(urls: list[str], user: User) -> list[str]:
     """Every URL must be the download URL of a file the caller uploaded through /files.
 
@@ -138,19 +133,13 @@ def _own_file_urls(urls: list[str], user: User) -> list[str]:
     query for all of them. Returned in the canonical relative form, which is what is stored (the
     files module finds a submission's attachments by it).
     """
-    pattern = _download_url_pattern()
     own_origins = {urlsplit(current_app.config["PUBLIC_API_BASE_URL"])[:2], urlsplit(request.host_url)[:2]}
     wanted: dict[uuid.UUID, str] = {}
     for url in urls:
         parts = urlsplit(url.strip())
-        match = pattern.match(parts.path)
         is_own_origin = (parts.scheme, parts.netloc) == ("", "") or (parts.scheme, parts.netloc) in own_origins
-        file_id = None
-        if match and is_own_origin and not parts.query and not parts.fragment:
-            try:
-                file_id = uuid.UUID(match["file_id"])
-            except ValueError:
-                file_id = None
+        file_id = (file_id_of_download_path(parts.path)
+                   if is_own_origin and not parts.query and not parts.fragment else None)
         if file_id is None:
             raise BadRequest(f"file_urls must be download URLs of files you uploaded through /files: {url}")
         wanted[file_id] = url
@@ -159,8 +148,7 @@ def _own_file_urls(urls: list[str], user: User) -> list[str]:
     for file_id, url in wanted.items():
         if file_id not in found:
             raise BadRequest(f"file_urls may only reference files you uploaded: {url}")
-    prefix = current_app.config["API_V1_PREFIX"].rstrip("/")
-    return [f"{prefix}/files/download/{file_id}" for file_id in wanted]
+    return [download_path(file_id) for file_id in wanted]
 
 
 def submit(data: dict[str, Any], user: User) -> Submission:

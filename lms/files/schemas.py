@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app
 from flask_smorest.fields import Upload
 
 from lms.core.schemas import UTCDateTime, one_of
 from lms.files.models import FILE_TYPES
+from lms.files.service import download_path
 
 
 class UploadFormSchema(ma.Schema):
@@ -23,16 +23,11 @@ class MyFilesQuerySchema(ma.Schema):
     file_type = ma.fields.String(validate=one_of(*FILE_TYPES))
 
 
-def download_path(stored_file) -> str:
-    """Both backends: the API checks access, then streams (local) or redirects (S3)."""
-    return f"{current_app.config['API_V1_PREFIX']}/files/download/{stored_file.id}"
-
-
 class FileSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     filename = ma.fields.String(required=True, metadata={"description": "Server-generated `<hex>.<ext>`"})
     original_filename = ma.fields.String(required=True)
-    file_url = ma.fields.Function(download_path, required=True, metadata={
+    file_url = ma.fields.Function(lambda stored: download_path(stored.id), required=True, metadata={
         "description": "The download endpoint, `/api/v1/files/download/{id}`, whatever the storage"})
     file_type = ma.fields.String(required=True, validate=one_of(*FILE_TYPES))
     mime_type = ma.fields.String(required=True)

@@ -196,6 +196,23 @@ def list_my_files(user: User, file_type: str | None) -> dict:
     return {"files": files, "total": len(files)}
 
 
+def download_path(file_id: uuid.UUID) -> str:
+    """A stored file's one URL on both backends: the API checks access, then streams (local) or
+    redirects (S3)."""
+    return f"{current_app.config['API_V1_PREFIX'].rstrip('/')}/files/download/{file_id}"
+
+
+def file_id_of_download_path(path: str) -> uuid.UUID | None:
+    """The file id in a path that `download_path` made, or None for any other path."""
+    prefix = download_path("")
+    if not path.startswith(prefix):
+        return None
+    try:
+        return uuid.UUID(path[len(prefix):].rstrip("/"))
+    except ValueError:
+        return None
+
+
 def get_downloadable_file(file_id: uuid.UUID, user: User) -> StoredFile:
     """The uploader, an admin, anyone logged in for a public file, and the instructor grading a
     submission the file is attached to; 404 for everyone else (§5.19)."""

@@ -70,10 +70,13 @@ def test_create_admin_refuses_a_second_admin_with_the_same_email(cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--email", "not-an-email", "--password", PASSWORD, "--full-name", "Root"), "Invalid e-mail"),
-    (("--email", "a@example.com", "--password", "short", "--full-name", "Root"), "8 to 72 bytes"),
-    (("--email", "a@example.com", "--password", "é" * 40, "--full-name", "Root"), "8 to 72 bytes"),
-    (("--email", "a@example.com", "--password", PASSWORD, "--full-name", " "), "Full name"),
+    (("--email", "not-an-email", "--password", PASSWORD, "--full-name", "Root"),
+     "email: value is not a valid email address"),
+    (("--email", "a@example.com", "--password", "short", "--full-name", "Root"),
+     "password: Length must be between 8 and 128."),
+    (("--email", "a@example.com", "--password", "é" * 40, "--full-name", "Root"),
+     "password: Password must be at most 72 bytes in UTF-8"),
+    (("--email", "a@example.com", "--password", PASSWORD, "--full-name", " "), "full_name: Length must be"),
 ])
 def test_create_admin_refuses_bad_input_with_exit_code_1(cli, args, message):
     result = cli(*args)
