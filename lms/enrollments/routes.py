@@ -59,6 +59,7 @@ class LessonProgressItem(MethodView):
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @login_required
     def put(self, data, enrollment_id, lesson_id):
         """Set a lesson's progress (the enrollment's student or an admin) and recompute the enrollment."""
@@ -68,8 +69,10 @@ class LessonProgressItem(MethodView):
 @blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/complete")
 class LessonCompletion(MethodView):
     @blp.response(200, LessonProgressSchema)
+    @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @login_required
     def post(self, enrollment_id, lesson_id):
         """Mark a lesson completed (the enrollment's student or an admin) and recompute the enrollment."""
