@@ -1,1 +1,1 @@
-FLASK_APP=wsgi
+FLASK_APP=lms.cli:create_cli_app

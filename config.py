@@ -65,12 +65,13 @@ SETTINGS: list[Setting] = [
     # Database
     Setting("DATABASE_URL", str, ""),
     Setting("SQLALCHEMY_ECHO", _bool, False),
-    Setting("DB_POOL_SIZE", int, 20),
-    Setting("DB_MAX_OVERFLOW", int, 40),
+    Setting("DB_POOL_SIZE", int, 5),
+    Setting("DB_MAX_OVERFLOW", int, 5),
     Setting("DB_POOL_RECYCLE_SECONDS", int, 300),
     Setting("DB_POOL_TIMEOUT_SECONDS", int, 5),
     Setting("DB_CONNECT_TIMEOUT_SECONDS", int, 3),
     Setting("DB_STATEMENT_TIMEOUT_MS", int, 20000),
+    Setting("DB_POOL_PING_IDLE_SECONDS", float, 10.0),
     # Security and tokens
     Setting("SECRET_KEY", str, ""),
     Setting("ALGORITHM", str, "HS256"),
@@ -252,7 +253,10 @@ def _resolve_dir(path: str, instance_path: Path) -> str:
 def _flask_settings(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     """Keys that Flask and its extensions read, derived from the settings above."""
     is_sqlite = config["DATABASE_URL"].startswith("sqlite")
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # Pooled connections are checked when they have been idle for DB_POOL_PING_IDLE_SECONDS
+    # (lms.core.db.ping_idle_connections), not on every checkout: a busy pool pays no extra round
+    # trip, and a connection broken while in use invalidates the whole pool.
+    engine_options: dict[str, Any] = {"pool_pre_ping": False}
     if not is_sqlite:
         engine_options.update(
             pool_size=config["DB_POOL_SIZE"],
@@ -275,5 +279,4 @@ def _flask_settings(config: dict[str, Any], instance_path: Path) -> dict[str, An
         "MAX_CONTENT_LENGTH": max_upload + 1024 * 1024,
         "UPLOAD_DIR": _resolve_dir(config["UPLOAD_DIR"], instance_path),
         "CERTIFICATES_DIR": _resolve_dir(config["CERTIFICATES_DIR"], instance_path),
-        "JSON_SORT_KEYS": False,
     }

@@ -1,10 +1,12 @@
 """gunicorn settings, from the environment: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 PORT (8000), HOST (0.0.0.0) or BIND (host:port, wins over both), WEB_CONCURRENCY (worker processes,
-2), GUNICORN_THREADS (threads per worker, 4), GUNICORN_TIMEOUT (seconds a request may take before
-its worker is replaced, 30), GUNICORN_GRACEFUL_TIMEOUT (seconds requests in flight get to finish on
-SIGTERM, 20), GUNICORN_MAX_REQUESTS (requests before a worker is recycled, 1000; 0 = never) and
-GUNICORN_MAX_REQUESTS_JITTER (100). Access and error logs go to stdout.
+2), GUNICORN_WORKER_CLASS (gthread), GUNICORN_THREADS (threads per worker, 4), GUNICORN_TIMEOUT
+(seconds a request may take before its worker is replaced, 30), GUNICORN_GRACEFUL_TIMEOUT (seconds
+requests in flight get to finish on SIGTERM, 20), GUNICORN_MAX_REQUESTS (requests before a worker is
+recycled, 0 = never) and GUNICORN_MAX_REQUESTS_JITTER (a tenth of that). Errors go to stdout; the
+access log is the app's own (one line per request, with its request id), so gunicorn writes none.
+Why these defaults: bench/README.md.
 
 The configuration is checked once in the master before any worker starts, so an unsafe production
 configuration stops gunicorn with the list of problems instead of a crash loop of workers.
@@ -28,21 +30,22 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"
 workers = _int("WEB_CONCURRENCY", 2)
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = 5
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Recycling restarts a worker (imports and create_app: about a second of a core) and drops its
+# warm pools; off unless a deployment needs it against a leak.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 10)
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat files off the disk
 # One shared default path ($HOME/.gunicorn/gunicorn.ctl) would collide between instances on one host.
 control_socket_disable = True
 # X-Forwarded-* are handled by the app (TRUSTED_PROXY_COUNT through Werkzeug's ProxyFix).
 forwarded_allow_ips = "127.0.0.1,::1"
 
-accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+accesslog = None
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logconfig_dict = {
     "version": 1,
@@ -53,7 +56,6 @@ logconfig_dict = {
     "root": {"handlers": ["stdout"], "level": "WARNING"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
-        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }
 

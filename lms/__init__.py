@@ -14,9 +14,11 @@ from lms.core import http
 from lms.core.api import reject_invalid_path_values
 from lms.core.auth import configure_jwt
 from lms.core.cache import cache_settings
+from lms.core.db import add_read_engine, engines_of, ping_idle_connections
 from lms.core.errors import register_error_handlers
+from lms.core.health import LivenessShortcut
 from lms.core.ratelimit import init_rate_limits, limiter_settings
-from lms.extensions import api, cache, cors, db, migrate, talisman
+from lms.extensions import api, cache, cors, db, talisman
 
 # Every blueprint ("module:attribute"), registered under the API prefix in this order.
 BLUEPRINTS = (
@@ -65,13 +67,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DEBUG=settings["DEBUG"],
         PROPAGATE_EXCEPTIONS=False,
     )
+    app.json.sort_keys = False  # answers keep their schemas' field order
     http.configure_logging(app)
     if settings["TRUSTED_PROXY_COUNT"] > 0:
         hops = settings["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    with app.app_context():
+        add_read_engine(app, db.engine)
+        for engine in engines_of(app):
+            ping_idle_connections(engine, settings["DB_POOL_PING_IDLE_SECONDS"])
     cache.init_app(app)
     configure_jwt(app)
     init_rate_limits(app)
@@ -100,10 +106,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_value_preprocessor(reject_invalid_path_values)
 
     _register_modules(app)
-
-    from lms import cli
-
-    cli.register(app)
+    app.wsgi_app = LivenessShortcut(app.wsgi_app, f"{settings['API_V1_PREFIX']}/health")  # type: ignore[method-assign]
     return app
 
 

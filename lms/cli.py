@@ -1,14 +1,25 @@
-"""Command-line tools: `flask create-admin`."""
+"""The `flask` command line: `flask db …` (Flask-Migrate) and `flask create-admin`.
+
+`.flaskenv` points `flask` at `create_cli_app`; the web and worker processes build the app without
+these commands, so they never import Alembic.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 import marshmallow as ma
 from flask import Flask
+from flask_migrate import Migrate
 
+from lms import create_app
 from lms.core.db import utcnow
 from lms.core.errors import Conflict
 from lms.extensions import db
+
+MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
+migrate = Migrate()
 
 
 @click.command("create-admin")
@@ -41,4 +52,13 @@ def create_admin(email: str, password: str, full_name: str) -> None:
 
 
 def register(app: Flask) -> None:
+    """Add the commands to an app built by `create_app`."""
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY))
     app.cli.add_command(create_admin)
+
+
+def create_cli_app() -> Flask:
+    """The app the `flask` command runs (FLASK_APP in `.flaskenv`)."""
+    app = create_app()
+    register(app)
+    return app

@@ -1,19 +1,17 @@
-"""Extension objects: created once here, bound to the app in `create_app`."""
+"""Extension objects: created once here, bound to the app in `create_app` (Flask-Migrate in `lms.cli`)."""
 
 from flask_caching import Cache
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 
 from lms.core.api import Api
-from lms.core.db import Base
+from lms.core.db import Base, Session
 
-db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 jwt = JWTManager()
 cache = Cache()
 cors = CORS()

@@ -269,10 +269,10 @@ def preserving_shared_extensions():
 
 
 def dispose_engine(application) -> None:
-    from lms.extensions import db
+    from lms.core.db import engines_of
 
-    with application.app_context():
-        db.engine.dispose()
+    for engine in engines_of(application):
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -324,6 +324,7 @@ def reset_shared_state(app) -> None:
 @pytest.fixture(autouse=True)
 def _database_scope(request, app):
     """A transaction per test, rolled back after it; `real_commits` tests commit and are cleaned."""
+    from lms.core.db import Session
     from lms.extensions import db
 
     reset_shared_state(app)
@@ -338,7 +339,7 @@ def _database_scope(request, app):
         engines = db.engines
         original_engine, original_session = engines[None], db.session
         engines[None] = connection
-        db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
+        db.session = db._make_scoped_session({"class_": Session, "join_transaction_mode": "create_savepoint"})
         try:
             yield
         finally:

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.certificates.models import Certificate
-from lms.certificates.pdf import CertificateContent, render_certificate
 from lms.core.db import utcnow
 from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
 from lms.core.mail import send_email
@@ -118,6 +117,9 @@ def pdf_path(certificate: Certificate) -> str:
 
 def _store_pdf(storage: Storage, certificate: Certificate) -> None:
     """Render the certificate (student, course and instructor names) and store it under its key."""
+    # fpdf2 and its fonts weigh about 50 MB: only the processes that render load them.
+    from lms.certificates.pdf import CertificateContent, render_certificate
+
     course = certificate.course
     instructor = db.session.get(User, course.instructor_id)
     content = CertificateContent(

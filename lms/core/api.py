@@ -20,6 +20,16 @@ class ErrorSchema(ma.Schema):
 
 
 _OPERATIONS = {"get", "put", "post", "patch", "delete", "head", "options"}
+
+# The documentation of a read answered with an ETag (lms.core.http.json_response): `@blp.doc(**ETAG_DOC)`.
+ETAG_DOC = {
+    "parameters": [{"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "ETags of copies the client holds: a 304 when one matches"}],
+    "responses": {
+        200: {"headers": {"ETag": {"description": "Validator of this answer", "schema": {"type": "string"}}}},
+        304: {"description": "Not Modified: the copy the client holds is current"},
+    },
+}
 _UNLIMITED_PATHS = ("/health", "/ready")
 
 

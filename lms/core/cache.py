@@ -3,16 +3,21 @@
 Every operation fails open: a Redis error is logged and treated as a miss, never a 500. While a
 Redis is configured nothing is cached per process, so a write made during an outage is seen by
 every instance once Redis is back (contract §5.27).
+
+Keys may be stored in a *group* (a Redis set of its members): `delete_group` drops every member in
+one round trip, where a prefix deletion has to scan the whole keyspace. `cached_json_response`
+keeps whole JSON answers with their ETag, so a hit is one GET and no serialisation.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 
+from lms.core.http import etag_of, json_bytes, json_response
 from lms.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -30,28 +35,87 @@ def cache_settings(config: dict[str, Any]) -> dict[str, Any]:
     return {**base, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 5000}
 
 
+_GROUP_PREFIX = "group:"
+# Deletes the members of a group (KEYS[1], a set of keys without the app prefix ARGV[1]) and the set.
+_DELETE_GROUP_SCRIPT = """
+local members = redis.call('SMEMBERS', KEYS[1])
+for start = 1, #members, 500 do
+    local batch = {}
+    for i = start, math.min(start + 499, #members) do
+        batch[#batch + 1] = ARGV[1] .. members[i]
+    end
+    redis.call('DEL', unpack(batch))
+end
+redis.call('DEL', KEYS[1])
+return #members
+"""
+
+
 class AppCache:
     def __init__(self, app: Flask) -> None:
         self.enabled = app.config["CACHE_ENABLED"]
         self.default_ttl_seconds = app.config["CACHE_DEFAULT_TTL_SECONDS"]
+        self._memory_groups: dict[str, set[str]] = {}  # the in-process backend's groups
 
-    def get_json(self, key: str) -> Any | None:
+    def get(self, key: str) -> Any | None:
+        """The stored value (any picklable value), or None."""
         if not self.enabled:
             return None
         try:
-            raw = cache.get(key)
+            return cache.get(key)
         except Exception as exc:  # noqa: BLE001 - any backend failure is a miss
             log.warning("cache read failed for %s: %s", key, exc)
             return None
-        return None if raw is None else json.loads(raw)
 
-    def set_json(self, key: str, value: Any, *, ttl_seconds: int | None = None) -> None:
+    def set(self, key: str, value: Any, *, ttl_seconds: int | None = None, group: str | None = None) -> None:
+        """Store `value`; with `group`, `delete_group(group)` deletes it too."""
         if not self.enabled:
             return
+        ttl = ttl_seconds or self.default_ttl_seconds
         try:
-            cache.set(key, json.dumps(value, default=str), timeout=ttl_seconds or self.default_ttl_seconds)
+            if group is None:
+                cache.set(key, value, timeout=ttl)
+            else:
+                self._set_in_group(key, value, ttl, group)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache write failed for %s: %s", key, exc)
+
+    def get_json(self, key: str) -> Any | None:
+        raw = self.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def set_json(self, key: str, value: Any, *, ttl_seconds: int | None = None, group: str | None = None) -> None:
+        self.set(key, json.dumps(value, default=str), ttl_seconds=ttl_seconds, group=group)
+
+    def _set_in_group(self, key: str, value: Any, ttl: int, group: str) -> None:
+        backend = cache.cache
+        client = getattr(backend, "_write_client", None)
+        if client is None:
+            backend.set(key, value, timeout=ttl)
+            self._memory_groups.setdefault(group, set()).add(key)
+            return
+        members = f"{backend.key_prefix}{_GROUP_PREFIX}{group}"
+        pipe = client.pipeline(transaction=False)
+        pipe.set(f"{backend.key_prefix}{key}", backend.serializer.dumps(value), ex=ttl)
+        pipe.sadd(members, key)
+        pipe.expire(members, ttl)  # members of a group share a TTL: the newest lives longest
+        pipe.execute()
+
+    def delete_group(self, group: str) -> None:
+        """Delete every key stored with `group` (one round trip on Redis)."""
+        if not self.enabled:
+            return
+        backend = cache.cache
+        client = getattr(backend, "_write_client", None)
+        try:
+            if client is None:
+                for key in self._memory_groups.pop(group, set()):
+                    backend.delete(key)
+                return
+            client.eval(_DELETE_GROUP_SCRIPT, 1, f"{backend.key_prefix}{_GROUP_PREFIX}{group}",
+                        backend.key_prefix)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache invalidation failed for group %s: %s", group, exc)
 
     def delete(self, key: str) -> None:
         if not self.enabled:
@@ -79,6 +143,29 @@ class AppCache:
                     backend.delete(key)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache invalidation failed for %s: %s", prefix, exc)
+
+
+def cached_json_response(key: str, produce: Callable[[], Any], *, group: str | None = None,
+                         remember: Callable[[Any], Any] | None = None,
+                         admit: Callable[[Any], None] | None = None) -> Response:
+    """The JSON answer stored under `key` with its ETag; a 304 when the request's If-None-Match has it.
+
+    On a miss `produce()` makes the data (checking who may see it) and the answer is stored. When
+    the stored answer may be served to readers who may not see it (one answer per object, whoever
+    reads it), `remember(data)` keeps what the check needs and `admit(remembered)` repeats the
+    check on every hit, raising when the reader may not see it.
+    """
+    app_cache = get_app_cache()
+    entry = app_cache.get(key)
+    if entry is None:
+        data = produce()
+        body = json_bytes(data)
+        entry = (etag_of(body), body, remember(data) if remember is not None else None)
+        app_cache.set(key, entry, group=group)
+    elif admit is not None:
+        admit(entry[2])
+    etag, body, _ = entry
+    return json_response(body, etag=etag)
 
 
 def _glob_escape(text: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, Uuid, event
+import flask_sqlalchemy.session
+from flask import Flask, current_app, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, Uuid, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING_CONVENTION = {
@@ -25,6 +28,71 @@ def _enforce_sqlite_foreign_keys(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READ_ENGINE = "lms.read_engine"
+
+
+def add_read_engine(app: Flask, engine: Engine) -> None:
+    """A second pool on the same PostgreSQL database whose connections stay in autocommit mode,
+    for the statements of read requests (see `Session`). Its own pool, so that no connection ever
+    switches modes (psycopg2 would send a `SET` each time it switches back)."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has no round trips to save
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    app.extensions[_READ_ENGINE] = create_engine(engine.url, isolation_level="AUTOCOMMIT", **options)
+
+
+def engines_of(app: Flask) -> list[Engine]:
+    """Every engine of the app: Flask-SQLAlchemy's, and the read pool when there is one."""
+    from lms.extensions import db
+
+    with app.app_context():
+        engines = list(db.engines.values())
+    read_engine = app.extensions.get(_READ_ENGINE)
+    return engines + ([read_engine] if read_engine is not None else [])
+
+
+class Session(flask_sqlalchemy.session.Session):
+    """The session of every request. A read (GET, HEAD) runs its statements on the autocommit
+    pool: no BEGIN and no ROLLBACK around them, two round trips fewer per request. Writes run in
+    one transaction as before. A read that writes anyway (a lazily stored file key) commits each
+    statement on its own, so such a write must be a single statement.
+
+    A bind that is already a connection (the test harness's transaction) is used as it is.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        target = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+        if isinstance(target, Engine) and has_request_context() and request.method in READ_ONLY_METHODS:
+            return current_app.extensions.get(_READ_ENGINE, target)
+        return target
+
+
+def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle for `idle_seconds`.
+
+    A connection that fails the check is replaced (the pool retries the checkout). A connection
+    that breaks while in use raises a disconnect error, which makes SQLAlchemy invalidate every
+    pooled connection opened before it, so that after a database restart at most the requests
+    in flight fail and the next ones connect afresh (contract §5.28).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _remember_checkin(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            if not engine.dialect.do_ping(dbapi_connection):
+                raise exc.DisconnectionError("ping failed")
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def utcnow() -> datetime:

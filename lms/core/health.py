@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Iterable
+
 import marshmallow as ma
 from flask import current_app
 from sqlalchemy import text
 
 from lms.core.api import Blueprint
+from lms.core.http import request_id_for
 from lms.core.redis import redis_is_up
 from lms.extensions import db
 
@@ -55,3 +58,51 @@ def ready():
         "redis": ("up" if redis_up else "down") if redis_configured else "not_configured",
     }
     return body, 200 if body["status"] == "ok" else 503
+
+
+class LivenessShortcut:
+    """WSGI middleware: `GET <prefix>/health` answered with a copy of the app's own answer.
+
+    Load balancers ask for liveness many times a second, and the answer is a constant: the first
+    request for each (host, scheme, forwarded scheme) goes through the whole app (routing,
+    security headers, CORS, trusted hosts); its 200 is kept and replayed afterwards with a fresh
+    `X-Request-ID`, at a small fraction of the cost. Anything else (another method, an `Origin`,
+    a non-200 answer) always goes through the app. Replayed answers are not access-logged.
+    """
+
+    ANSWERS_KEPT = 32
+    _VARYING_ON = ("HTTP_HOST", "wsgi.url_scheme", "HTTP_X_FORWARDED_PROTO")
+
+    def __init__(self, wsgi_app: Callable, path: str) -> None:
+        self.wsgi_app = wsgi_app
+        self.path = path
+        self._answers: dict[tuple, tuple[str, list[tuple[str, str]], bytes]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if (environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "GET"
+                or "HTTP_ORIGIN" in environ):
+            return self.wsgi_app(environ, start_response)
+        key = tuple(environ.get(name) for name in self._VARYING_ON)
+        answer = self._answers.get(key)
+        if answer is None:
+            return self._answer_through_the_app(key, environ, start_response)
+        status, headers, body = answer
+        start_response(status, [*headers, ("X-Request-ID", request_id_for(environ.get("HTTP_X_REQUEST_ID")))])
+        return [body]
+
+    def _answer_through_the_app(self, key: tuple, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        started: dict[str, Any] = {}
+
+        def keep_start(status, headers, exc_info=None):
+            started.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, keep_start)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        if started.get("status", "").startswith("200 ") and len(self._answers) < self.ANSWERS_KEPT:
+            headers = [(name, value) for name, value in started["headers"] if name.lower() != "x-request-id"]
+            self._answers[key] = (started["status"], headers, body)
+        return [body]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
@@ -71,9 +73,14 @@ def _contains_nul(value) -> bool:
     return False
 
 
+def request_id_for(incoming: str | None) -> str:
+    """The client's `X-Request-ID` when it is a safe token, else a new one."""
+    return incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
 def guard_request() -> None:
     """Reject what no view should ever see, before any parsing: 400/413 with the JSON body."""
-    g.request_id = _incoming_request_id() or uuid.uuid4().hex
+    g.request_id = request_id_for(request.headers.get("X-Request-ID"))
     g.request_started = time.perf_counter()
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise BadRequest("NUL bytes are not allowed in the request")
@@ -100,11 +107,6 @@ def guard_request() -> None:
             raise BadRequest("NUL bytes are not allowed in the request")
 
 
-def _incoming_request_id() -> str | None:
-    value = request.headers.get("X-Request-ID", "")
-    return value if _REQUEST_ID.match(value) else None
-
-
 def finish_response(response: Response) -> Response:
     config = current_app.config
     request_id = g.get("request_id") or uuid.uuid4().hex
@@ -120,6 +122,33 @@ def finish_response(response: Response) -> Response:
                     extra={"method": request.method, "path": request.path,
                            "status": response.status_code, "duration_ms": round(duration_ms, 1)})
     return response
+
+
+def json_bytes(data: Any) -> bytes:
+    """`data` encoded as the app encodes every JSON answer (compact, ASCII)."""
+    return current_app.json.dumps(data, separators=(",", ":")).encode("ascii")
+
+
+def etag_of(body: bytes) -> str:
+    """A strong validator of a response body."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def json_response(body: bytes, *, status: int = 200, etag: str | None = None) -> Response:
+    """A JSON answer from encoded bytes; with `etag`, a 304 when the request's If-None-Match has it."""
+    response = current_app.response_class(body, status=status, mimetype="application/json")
+    if etag is not None:
+        response.set_etag(etag)
+        if request.method in ("GET", "HEAD") and request.if_none_match.contains(etag):
+            response = current_app.response_class(status=304)
+            response.set_etag(etag)
+    return response
+
+
+def etagged_json_response(data: Any) -> Response:
+    """`data` as a JSON answer with an ETag of its body (304 when If-None-Match has it)."""
+    body = json_bytes(data)
+    return json_response(body, etag=etag_of(body))
 
 
 def _wrap_in_envelope(response: Response) -> None:

@@ -9,10 +9,12 @@ ProxyFix derives from `TRUSTED_PROXY_COUNT` proxies.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_remote_address
+from limits.storage import RedisStorage
 
 from lms.core.auth import bearer_token, decode_token_of_type
 from lms.core.errors import AppError
@@ -22,11 +24,73 @@ EXEMPT_PATHS = {"/", "/docs", "/openapi.json"}
 EXEMPT_SUFFIXES = ("/health", "/ready")
 
 
+# The counter's answer stays usable for the headers of the request that took it for this long.
+_WINDOW_MEMO_SECONDS = 1.0
+
+
+class CountingRedisStorage(RedisStorage):
+    """Redis counters whose increment also reports the window, so a limited request costs one
+    round trip: Flask-Limiter reads the count and the expiry back for its headers right after the
+    hit, and those two reads are answered from what the increment returned (per thread).
+
+    Its URI is the Redis URL with `lms+` in front of the scheme (`lms+redis://…`).
+    """
+
+    STORAGE_SCHEME = ["lms+redis", "lms+rediss"]
+    SCRIPT_INCR_EXPIRE_TTL = """
+local current = redis.call("incrby", KEYS[1], tonumber(ARGV[2]))
+if current == tonumber(ARGV[2]) then
+    redis.call("expire", KEYS[1], ARGV[1])
+end
+return {current, redis.call("ttl", KEYS[1])}
+"""
+
+    def __init__(self, uri: str, **options) -> None:
+        super().__init__(uri.removeprefix("lms+"), **options)
+        self._last_hits = threading.local()
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        self.lua_incr_expire_ttl = self.get_connection().register_script(self.SCRIPT_INCR_EXPIRE_TTL)
+
+    def _memo(self) -> dict[str, tuple[int, float, float]]:
+        memo = getattr(self._last_hits, "windows", None)
+        if memo is None:
+            memo = self._last_hits.windows = {}
+        return memo
+
+    def _fresh(self, key: str) -> tuple[int, float] | None:
+        entry = self._memo().get(key)
+        if entry is None or time.monotonic() - entry[2] > _WINDOW_MEMO_SECONDS:
+            return None
+        return entry[0], entry[1]
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        full_key = self.prefixed_key(key)
+        count, ttl = self.lua_incr_expire_ttl([full_key], [expiry, amount])
+        self._memo()[key] = (int(count), max(int(ttl), 0) + time.time(), time.monotonic())
+        return int(count)
+
+    def get(self, key: str) -> int:
+        fresh = self._fresh(key)
+        return fresh[0] if fresh is not None else super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        fresh = self._memo().pop(key, None)
+        if fresh is not None and time.monotonic() - fresh[2] <= _WINDOW_MEMO_SECONDS:
+            return fresh[1]
+        return super().get_expiry(key)
+
+    def clear(self, key: str) -> None:
+        self._memo().pop(key, None)
+        super().clear(key)
+
+
 def limiter_settings(config: dict) -> dict:
     storage = "memory://"
     options: dict = {}
     if config["RATE_LIMIT_USE_REDIS"] and config["REDIS_URL"]:
-        storage = config["REDIS_URL"]
+        storage = "lms+" + config["REDIS_URL"]
         timeout = config["REDIS_SOCKET_TIMEOUT_SECONDS"]
         options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     window = config["RATE_LIMIT_WINDOW_SECONDS"]

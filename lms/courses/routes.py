@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import uuid
 
-from flask import Response, jsonify
 from flask.views import MethodView
 
-from lms.core.api import Blueprint
-from lms.core.cache import get_app_cache
+from lms.core.api import ETAG_DOC, Blueprint
+from lms.core.cache import cached_json_response
+from lms.core.http import etagged_json_response
 from lms.core.permissions import Permission, current_user, login_optional, login_required, require_permissions
 from lms.courses import service
 from lms.courses.schemas import (
@@ -27,29 +27,19 @@ blp = Blueprint("courses", __name__, url_prefix="/courses")
 lessons_blp = Blueprint("lessons", __name__, url_prefix="/")
 
 
-def _cached_body(key: str, produce: Callable[[], dict[str, Any]]) -> Response:
-    """Serve a dumped body from the app cache, filling it on a miss; its ETag answers 304 when it matches."""
-    app_cache = get_app_cache()
-    body = app_cache.get_json(key)
-    if body is None:
-        body = produce()
-        app_cache.set_json(key, body)
-    blp.set_etag(body)
-    return jsonify(body)
-
-
 @blp.route("")
 class CourseList(MethodView):
-    @blp.etag
     @blp.arguments(CourseQuerySchema, location="query")
     @blp.response(200, CoursePageSchema)
+    @blp.doc(**ETAG_DOC)
     @blp.alt_response(401, response="UNAUTHORIZED", description="`mine=true` without a valid bearer token")
     @login_optional
     def get(self, args):
         """The catalog, newest first: published courses, all for admins, one's own with `mine`."""
         scope = service.catalog_scope(current_user(), args["mine"])
-        return _cached_body(service.catalog_cache_key(scope, args),
-                            lambda: CoursePageSchema().dump(service.list_courses(args, scope)))
+        return cached_json_response(service.catalog_cache_key(scope, args),
+                                    lambda: CoursePageSchema().dump(service.list_courses(args, scope)),
+                                    group=service.CATALOG_CACHE_GROUP)
 
     @blp.arguments(CourseCreateSchema)
     @blp.response(201, CourseSchema)
@@ -62,13 +52,18 @@ class CourseList(MethodView):
 
 @blp.route("/<uuid:course_id>")
 class CourseItem(MethodView):
-    @blp.etag
     @blp.response(200, CourseSchema)
+    @blp.doc(**ETAG_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
     @login_optional
     def get(self, course_id):
         """Get a course (a draft only for its instructor or an admin)."""
-        return service.get_course_for_reader(course_id, current_user())
+        reader = current_user()
+        return cached_json_response(
+            service.course_cache_key(course_id),
+            lambda: CourseSchema().dump(service.get_course_for_reader(course_id, reader)),
+            remember=lambda course: (course["is_published"], uuid.UUID(course["instructor_id"])),
+            admit=lambda visibility: service.ensure_course_readable(reader, *visibility))
 
     @blp.arguments(CourseUpdateSchema)
     @blp.response(200, CourseSchema)
@@ -112,13 +107,13 @@ class CoursePublish(MethodView):
 
 @lessons_blp.route("/courses/<uuid:course_id>/lessons")
 class LessonList(MethodView):
-    @lessons_blp.etag
     @lessons_blp.response(200, LessonListSchema)
+    @lessons_blp.doc(**ETAG_DOC)
     @lessons_blp.alt_response(404, response="NOT_FOUND")
     @login_optional
     def get(self, course_id):
         """A course's lessons by order_index; content and video only for learners, owner, admins, previews."""
-        return service.list_lessons_for_reader(course_id, current_user())
+        return etagged_json_response(LessonListSchema().dump(service.list_lessons_for_reader(course_id, current_user())))
 
     @lessons_blp.arguments(LessonCreateSchema)
     @lessons_blp.response(201, LessonSchema)

@@ -64,13 +64,25 @@ def get_managed_course(course_id: uuid.UUID, user: User, message: str = MANAGE_D
 
 def can_read_course(user: User | None, course: Course) -> bool:
     """Published courses are public; drafts belong to their instructor and the admins."""
-    return course.is_published or can_manage_course(user, course)
+    return course_readable_by(user, course.is_published, course.instructor_id)
+
+
+def course_readable_by(user: User | None, is_published: bool, instructor_id: uuid.UUID) -> bool:
+    """`can_read_course` from the two values it depends on (a cached course has no row)."""
+    return is_published or (user is not None and (user.role == Role.ADMIN.value or user.id == instructor_id))
+
+
+def ensure_course_readable(user: User | None, is_published: bool, instructor_id: uuid.UUID) -> None:
+    if not course_readable_by(user, is_published, instructor_id):
+        raise NotFound("Course not found")
 
 
 # --- reading courses ----------------------------------------------------------------------------
 
 COURSE_SLUG_TAKEN = "A course with this slug already exists"
-CATALOG_CACHE_PREFIX = "courses:catalog:"
+# Cached answers (lms.core.cache): catalog pages form one group; each course has its own key.
+CATALOG_CACHE_GROUP = "courses:catalog"
+COURSE_CACHE_PREFIX = "courses:item:"
 
 
 def course_statement() -> Select:
@@ -145,7 +157,11 @@ def catalog_scope(user: User | None, mine: bool) -> CatalogScope:
 def catalog_cache_key(scope: CatalogScope, args: dict[str, Any]) -> str:
     """Every query parameter and the viewer's scope are part of the key (§5.2)."""
     query = json.dumps(args, sort_keys=True, default=str)
-    return f"{CATALOG_CACHE_PREFIX}{scope.cache_part}:{hashlib.sha256(query.encode()).hexdigest()}"
+    return f"{CATALOG_CACHE_GROUP}:{scope.cache_part}:{hashlib.sha256(query.encode()).hexdigest()}"
+
+
+def course_cache_key(course_id: uuid.UUID) -> str:
+    return f"{COURSE_CACHE_PREFIX}{course_id}"
 
 
 def list_courses(args: dict[str, Any], scope: CatalogScope) -> dict[str, Any]:
@@ -165,13 +181,16 @@ def list_courses(args: dict[str, Any], scope: CatalogScope) -> dict[str, Any]:
     return paginate(stmt.order_by(Course.created_at.desc(), Course.id.desc()), args)
 
 
-def invalidate_catalog() -> None:
-    """A course or lesson write: every cached catalog page may have changed (§1.11, §5.2)."""
-    get_app_cache().delete_by_prefix(CATALOG_CACHE_PREFIX)
+def invalidate_course_listings(course_id: uuid.UUID) -> None:
+    """The course or its figures changed (a course, lesson, enrollment or review write): its cached
+    answer and every cached catalog page may be stale (§1.11, §5.2)."""
+    app_cache = get_app_cache()
+    app_cache.delete(course_cache_key(course_id))
+    app_cache.delete_group(CATALOG_CACHE_GROUP)
 
 
 def _after_course_write(course_id: uuid.UUID) -> None:
-    invalidate_catalog()
+    invalidate_course_listings(course_id)
     invalidate_course_analytics(course_id)
 
 

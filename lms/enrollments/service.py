@@ -17,7 +17,7 @@ from lms.core.pagination import paginate
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Lesson
-from lms.courses.service import can_manage_course, get_course, get_managed_course, get_visible_course, invalidate_catalog
+from lms.courses.service import can_manage_course, get_course, get_managed_course, get_visible_course, invalidate_course_listings
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import Quiz
@@ -157,7 +157,7 @@ def enroll(course_id: uuid.UUID, user: User) -> Enrollment:
         if existing is None:
             raise
         return existing
-    invalidate_catalog()  # the course's enrollment count
+    invalidate_course_listings(enrollment.course_id)  # the course's enrollment count
     after_learning_write(enrollment, False)
     return enrollment
 
@@ -333,6 +333,6 @@ def review_course(enrollment_id: uuid.UUID, data: dict[str, Any], user: User) ->
     enrollment.review = data["review"]
     enrollment.reviewed_at = utcnow()
     db.session.commit()
-    invalidate_catalog()  # the course's rating figures
+    invalidate_course_listings(enrollment.course_id)  # the course's rating figures
     after_learning_write(enrollment, False)
     return enrollment

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from lms.cli import register
 from lms.core.auth import authenticate, issue_access_token
 from lms.core.security import verify_password
 from lms.extensions import db
@@ -13,6 +14,7 @@ PASSWORD = "Sup3r-secret!"
 
 @pytest.fixture
 def cli(app):
+    register(app)
     runner = app.test_cli_runner()
 
     def invoke(*args, input=None):

@@ -130,7 +130,7 @@ def test_postgresql_engine_options_come_from_the_settings(env):
     env.set("DB_MAX_OVERFLOW", "4")
     env.set("DB_POOL_RECYCLE_SECONDS", "120")
     options = env()["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["pool_pre_ping"] is True
+    assert options["pool_pre_ping"] is False  # idle connections only: lms.core.db.ping_idle_connections
     assert (options["pool_size"], options["max_overflow"], options["pool_recycle"]) == (3, 4, 120)
 
 

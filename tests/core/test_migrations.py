@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from flask import current_app
 from sqlalchemy import inspect
 
+from lms.cli import register
 from lms.extensions import db
 from tests.conftest import DATABASE_URL, postgres_database
 
@@ -30,6 +31,7 @@ def empty_database(make_app, tmp_path, backend: str):
             pytest.skip("needs PostgreSQL")
         with postgres_database(DATABASE_URL) as url:
             application = make_app(DATABASE_URL=url)
+            register(application)
             with application.app_context():
                 try:
                     yield
@@ -37,6 +39,7 @@ def empty_database(make_app, tmp_path, backend: str):
                     db.engine.dispose()
     else:
         application = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'migrated.db'}")
+        register(application)
         with application.app_context():
             yield
 
