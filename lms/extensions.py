@@ -11,7 +11,10 @@ from flask_talisman import Talisman
 from lms.core.api import Api
 from lms.core.db import Base, Session
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+# Objects stay loaded after a commit: a request commits, then serialises what it wrote; expiring
+# them would reload every one of them in a second transaction.
+SESSION_OPTIONS = {"class_": Session, "expire_on_commit": False}
+db = SQLAlchemy(model_class=Base, session_options=SESSION_OPTIONS)
 jwt = JWTManager()
 cache = Cache()
 cors = CORS()

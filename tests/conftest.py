@@ -324,8 +324,7 @@ def reset_shared_state(app) -> None:
 @pytest.fixture(autouse=True)
 def _database_scope(request, app):
     """A transaction per test, rolled back after it; `real_commits` tests commit and are cleaned."""
-    from lms.core.db import Session
-    from lms.extensions import db
+    from lms.extensions import SESSION_OPTIONS, db
 
     reset_shared_state(app)
     with app.app_context():
@@ -339,7 +338,7 @@ def _database_scope(request, app):
         engines = db.engines
         original_engine, original_session = engines[None], db.session
         engines[None] = connection
-        db.session = db._make_scoped_session({"class_": Session, "join_transaction_mode": "create_savepoint"})
+        db.session = db._make_scoped_session({**SESSION_OPTIONS, "join_transaction_mode": "create_savepoint"})
         try:
             yield
         finally:

@@ -36,7 +36,12 @@ MANAGE_DENIED = "Not authorized to manage this course"
 
 def can_manage_course(user: User | None, course: Course) -> bool:
     """The course's instructor or any admin."""
-    return user is not None and (user.role == Role.ADMIN.value or course.instructor_id == user.id)
+    return manages_course(user, course.instructor_id)
+
+
+def manages_course(user: User | None, instructor_id: uuid.UUID) -> bool:
+    """`can_manage_course` for the course with this instructor (when the course row is not loaded)."""
+    return user is not None and (user.role == Role.ADMIN.value or instructor_id == user.id)
 
 
 def get_course(course_id: uuid.UUID) -> Course:
@@ -69,7 +74,7 @@ def can_read_course(user: User | None, course: Course) -> bool:
 
 def course_readable_by(user: User | None, is_published: bool, instructor_id: uuid.UUID) -> bool:
     """`can_read_course` from the two values it depends on (a cached course has no row)."""
-    return is_published or (user is not None and (user.role == Role.ADMIN.value or user.id == instructor_id))
+    return is_published or manages_course(user, instructor_id)
 
 
 def ensure_course_readable(user: User | None, is_published: bool, instructor_id: uuid.UUID) -> None:

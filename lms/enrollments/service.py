@@ -6,7 +6,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.analytics.cache import invalidate_course_analytics
@@ -16,8 +19,15 @@ from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
-from lms.courses.models import Lesson
-from lms.courses.service import can_manage_course, get_course, get_managed_course, get_visible_course, invalidate_course_listings
+from lms.courses.models import Course, Lesson
+from lms.courses.service import (
+    can_manage_course,
+    get_course,
+    get_managed_course,
+    get_visible_course,
+    invalidate_course_listings,
+    manages_course,
+)
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import Quiz
@@ -38,17 +48,6 @@ def is_learning(student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
     return enrollment is not None and enrollment.status in LEARNING_STATUSES
 
 
-def get_or_create_progress(enrollment: Enrollment, lesson_id: uuid.UUID) -> LessonProgress:
-    progress = db.session.scalar(select(LessonProgress).where(
-        LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson_id))
-    if progress is None:
-        progress = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson_id, status="not_started",
-                                  time_spent_seconds=0, last_position_seconds=0,
-                                  completion_percentage=Decimal("0"))
-        db.session.add(progress)
-    return progress
-
-
 def mark_completed(progress: LessonProgress) -> None:
     now = utcnow()
     progress.status = "completed"
@@ -57,30 +56,25 @@ def mark_completed(progress: LessonProgress) -> None:
     progress.completed_at = progress.completed_at or now
 
 
-def recompute_enrollment(enrollment: Enrollment) -> bool:
-    """Recompute counters, percentage and status from the progress rows (same transaction).
+@dataclass(frozen=True)
+class CourseFigures:
+    """An enrollment's figures as its progress rows give them."""
 
-    Returns True when this call moved the enrollment to `completed` for the first time, so that the
+    total_lessons: int
+    completed_lessons: int
+    time_spent_seconds: int
+
+
+def apply_figures(enrollment: Enrollment, figures: CourseFigures) -> bool:
+    """Set counters, percentage and status from `figures` (same transaction).
+
+    Returns True when this moved the enrollment to `completed` for the first time, so that the
     caller runs `on_enrollment_completed` once its commit has succeeded.
     """
-    db.session.flush()
-    # Lock the enrollment row (PostgreSQL) and reload it: concurrent progress writes on one
-    # enrollment recompute one after the other, each seeing the rows the previous one committed,
-    # so the counters are right and only one of them sees the first transition to `completed`.
-    # NO KEY UPDATE: the KEY SHARE locks that inserting progress rows takes do not deadlock with it.
-    db.session.execute(select(Enrollment).where(Enrollment.id == enrollment.id).with_for_update(key_share=True)
-                       .execution_options(populate_existing=True))
-    total = db.session.scalar(select(func.count()).select_from(Lesson).where(
-        Lesson.course_id == enrollment.course_id)) or 0
-    completed, time_spent = db.session.execute(
-        select(func.count(LessonProgress.id).filter(LessonProgress.status == "completed"),
-               func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0))
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .where(LessonProgress.enrollment_id == enrollment.id, Lesson.course_id == enrollment.course_id)
-    ).one()
+    total, completed = figures.total_lessons, figures.completed_lessons
     enrollment.total_lessons_count = total
     enrollment.completed_lessons_count = completed
-    enrollment.total_time_spent_seconds = int(time_spent)
+    enrollment.total_time_spent_seconds = figures.time_spent_seconds
     enrollment.progress_percentage = to_decimal2(Decimal(completed) * 100 / total) if total else Decimal("0.00")
     enrollment.last_accessed_at = utcnow()
     first_completion = False
@@ -94,20 +88,86 @@ def recompute_enrollment(enrollment: Enrollment) -> bool:
     return first_completion
 
 
-def complete_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> bool:
-    """Mark a lesson completed for an enrollment and recompute it; does not commit.
+def lock_enrollment(enrollment_id: uuid.UUID) -> Enrollment | None:
+    """The enrollment, locked until the transaction ends (PostgreSQL): progress writes to one
+    enrollment take turns, and each one counts what the previous one committed. NO KEY UPDATE: the
+    KEY SHARE locks that inserting progress rows takes do not conflict with it."""
+    return db.session.scalar(select(Enrollment).where(Enrollment.id == enrollment_id)
+                             .with_for_update(key_share=True).execution_options(populate_existing=True))
 
-    Returns True when the enrollment became completed for the first time (see recompute_enrollment).
+
+def _progress_and_figures(enrollment: Enrollment, lesson_id: uuid.UUID) -> tuple[LessonProgress | None, CourseFigures]:
+    """The lesson's progress row (if any) and the figures before this write, in one statement.
+
+    Read after the enrollment is locked: a statement that started before the lock was granted
+    would not see what the previous writer committed.
     """
-    mark_completed(get_or_create_progress(enrollment, lesson_id))
-    return recompute_enrollment(enrollment)
+    course_lessons = select(Lesson.id).where(Lesson.course_id == enrollment.course_id)
+    of_this_enrollment = (LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id.in_(course_lessons))
+    total = select(func.count(Lesson.id)).where(Lesson.course_id == enrollment.course_id).scalar_subquery()
+    completed = select(func.count(LessonProgress.id)).where(
+        *of_this_enrollment, LessonProgress.status == "completed").scalar_subquery()
+    time_spent = select(func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0)).where(
+        *of_this_enrollment).scalar_subquery()
+    progress, *figures = db.session.execute(
+        select(LessonProgress, total, completed, time_spent)
+        .select_from(Enrollment)
+        .outerjoin(LessonProgress, and_(LessonProgress.enrollment_id == Enrollment.id,
+                                        LessonProgress.lesson_id == lesson_id))
+        .where(Enrollment.id == enrollment.id)
+        .execution_options(populate_existing=True)
+    ).one()
+    return progress, CourseFigures(*(int(value or 0) for value in figures))
+
+
+def write_progress(enrollment: Enrollment, lesson_id: uuid.UUID,
+                   change: Callable[[LessonProgress, bool], None]) -> tuple[LessonProgress, bool]:
+    """Change a lesson's progress row (created when missing) with `change(progress, is_new)` and
+    recompute the enrollment, which the caller has locked (`lock_enrollment`). Does not commit.
+
+    Three statements: the row and the figures, the row's write, the enrollment's update. Returns
+    the row and whether the enrollment became completed for the first time.
+    """
+    progress, before = _progress_and_figures(enrollment, lesson_id)
+    is_new = progress is None
+    if is_new:
+        progress = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson_id, status="not_started",
+                                  time_spent_seconds=0, last_position_seconds=0, completion_percentage=Decimal("0"))
+        db.session.add(progress)
+        old_completed, old_time = False, 0
+    else:
+        old_completed, old_time = progress.status == "completed", progress.time_spent_seconds
+    change(progress, is_new)
+    after = CourseFigures(
+        total_lessons=before.total_lessons,
+        completed_lessons=before.completed_lessons - old_completed + (progress.status == "completed"),
+        time_spent_seconds=before.time_spent_seconds - old_time + progress.time_spent_seconds)
+    return progress, apply_figures(enrollment, after)
+
+
+def complete_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> bool:
+    """Mark a lesson completed for a locked enrollment and recompute it; does not commit.
+
+    Returns True when the enrollment became completed for the first time.
+    """
+    return write_progress(enrollment, lesson_id, lambda progress, _is_new: mark_completed(progress))[1]
 
 
 def recompute_course_enrollments(course_id: uuid.UUID) -> None:
     """The job after a lesson is deleted: every learning enrollment of the course is recomputed."""
-    completed_now = [enrollment for enrollment in db.session.scalars(select(Enrollment).where(
-        Enrollment.course_id == course_id, Enrollment.status.in_(LEARNING_STATUSES))).all()
-        if recompute_enrollment(enrollment)]
+    enrollments = db.session.scalars(
+        select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.status.in_(LEARNING_STATUSES))
+        .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
+    total = db.session.scalar(select(func.count(Lesson.id)).where(Lesson.course_id == course_id)) or 0
+    per_enrollment = {enrollment_id: (completed, time_spent) for enrollment_id, completed, time_spent in db.session.execute(
+        select(LessonProgress.enrollment_id,
+               func.count(LessonProgress.id).filter(LessonProgress.status == "completed"),
+               func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(Lesson.course_id == course_id)
+        .group_by(LessonProgress.enrollment_id))}
+    completed_now = [enrollment for enrollment in enrollments if apply_figures(
+        enrollment, CourseFigures(total, *(int(value) for value in per_enrollment.get(enrollment.id, (0, 0)))))]
     db.session.commit()
     for enrollment in completed_now:
         after_learning_write(enrollment, True)
@@ -225,13 +285,6 @@ PROGRESS_RACE = "The lesson's progress changed concurrently; retry the request"
 QUIZ_LESSON_COMPLETION = "This lesson is completed by passing its quiz"
 
 
-def _course_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or lesson.course_id != enrollment.course_id:
-        raise NotFound("Lesson not found in this enrollment's course")
-    return lesson
-
-
 def _apply_progress(progress: LessonProgress, changes: dict[str, Any], is_new: bool) -> None:
     """Set (never add) the given values, then derive the status (contract §4.4)."""
     status = changes.get("status")
@@ -268,31 +321,56 @@ def _completes(changes: dict[str, Any] | None) -> bool:
     return changes.get("status") == "completed" or (percentage is not None and to_decimal2(percentage) >= 100)
 
 
-def _refuse_completing_a_graded_quiz_lesson(lesson: Lesson, user: User) -> None:
-    """A lesson with a published graded quiz is completed by passing the quiz (or by an admin), so
-    that a certificate cannot be had without it."""
-    if _is_admin(user):
-        return
-    has_graded_quiz = db.session.scalar(select(Quiz.id).where(
-        Quiz.lesson_id == lesson.id, Quiz.is_published.is_(True), Quiz.quiz_type == "graded"))
-    if has_graded_quiz is not None:
+def _locked_for_learning(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User, completes: bool) -> Enrollment:
+    """The enrollment the caller may write progress to, locked (see `lock_enrollment`), in one
+    statement with what the checks need: the course's instructor, whether the lesson is in the
+    course and whether it has a published graded quiz.
+
+    The enrollment's student and admins write; the course's instructor sees it but may not write
+    (403); anyone else gets 404. A lesson with a published graded quiz is completed by passing the
+    quiz (or by an admin), so that a certificate cannot be had without it.
+    """
+    lesson_in_course = select(Lesson.id).where(Lesson.id == lesson_id,
+                                               Lesson.course_id == Enrollment.course_id).exists()
+    graded_quiz = select(Quiz.id).where(Quiz.lesson_id == lesson_id, Quiz.is_published.is_(True),
+                                        Quiz.quiz_type == "graded").exists()
+    row = db.session.execute(
+        select(Enrollment, Course.instructor_id, lesson_in_course, graded_quiz)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.id == enrollment_id)
+        .with_for_update(of=Enrollment, key_share=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(ENROLLMENT_NOT_FOUND)
+    enrollment, instructor_id, in_course, has_graded_quiz = row
+    if enrollment.student_id != user.id and not manages_course(user, instructor_id):
+        raise NotFound(ENROLLMENT_NOT_FOUND)
+    if enrollment.student_id != user.id and not _is_admin(user):
+        raise Forbidden(UPDATE_DENIED)
+    if enrollment.status not in LEARNING_STATUSES:
+        raise Forbidden("Enrollment is not active")
+    if not in_course:
+        raise NotFound("Lesson not found in this enrollment's course")
+    if completes and has_graded_quiz and not _is_admin(user):
         raise BadRequest(QUIZ_LESSON_COMPLETION)
+    return enrollment
 
 
 def _record_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
                      changes: dict[str, Any] | None) -> tuple[Enrollment, LessonProgress, bool]:
-    """One progress transaction: `changes` for PUT …/progress, None to complete the lesson."""
-    enrollment = _get_learner_enrollment(enrollment_id, user)
-    lesson = _course_lesson(enrollment, lesson_id)
-    if _completes(changes):
-        _refuse_completing_a_graded_quiz_lesson(lesson, user)
+    """One progress transaction: `changes` for PUT …/progress, None to complete the lesson.
+
+    Five statements with the caller's: the enrollment (locked) with the checks' facts, the row and
+    the figures, the row's write, the enrollment's update.
+    """
+    enrollment = _locked_for_learning(enrollment_id, lesson_id, user, _completes(changes))
     if changes is None:
-        became_completed = complete_lesson(enrollment, lesson_id)
-        progress = get_or_create_progress(enrollment, lesson_id)
+        progress, became_completed = write_progress(enrollment, lesson_id,
+                                                    lambda progress, _is_new: mark_completed(progress))
     else:
-        progress = get_or_create_progress(enrollment, lesson_id)
-        _apply_progress(progress, changes, is_new=inspect(progress).pending)
-        became_completed = recompute_enrollment(enrollment)
+        progress, became_completed = write_progress(
+            enrollment, lesson_id, lambda progress, is_new: _apply_progress(progress, changes, is_new))
     db.session.commit()
     return enrollment, progress, became_completed
 

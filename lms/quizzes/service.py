@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Subquery, func, inspect, select, update
+from sqlalchemy import Subquery, and_, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.db import utcnow
@@ -74,19 +74,32 @@ def get_managed_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> tu
     return get_readable_quiz(course.id, quiz_id, user)
 
 
-def get_quiz_for_attempts(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz]:
-    """The quiz behind an `/quizzes/{id}/attempts` route, with the same visibility as a quiz read."""
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        raise NotFound(QUIZ_NOT_FOUND)
-    course = get_course(quiz.course_id)
-    if not may_read_quiz(quiz, course, user):
-        raise NotFound(QUIZ_NOT_FOUND)
-    return course, quiz
+def get_quiz_for_attempts(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz, Enrollment | None]:
+    """The quiz behind an `/quizzes/{id}/attempts` route, with the same visibility as a quiz read,
+    its course and the caller's enrollment in it (None when there is none), in one statement."""
+    course, quiz, enrollment, _ = _quiz_context(quiz_id, user)
+    return course, quiz, enrollment
 
 
-def learning_enrollment(user: User, course: Course) -> Enrollment:
-    enrollment = enrollments.find_enrollment(user.id, course.id)
+def _quiz_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None = None
+                  ) -> tuple[Course, Quiz, Enrollment | None, QuizAttempt | None]:
+    """`get_quiz_for_attempts`, and with `attempt_id` the caller's own attempt at the quiz by that
+    id (None when there is no such attempt of theirs), in the same statement."""
+    stmt = (select(Quiz, Course, Enrollment)
+            .join(Course, Course.id == Quiz.course_id)
+            .outerjoin(Enrollment, and_(Enrollment.course_id == Quiz.course_id, Enrollment.student_id == user.id))
+            .where(Quiz.id == quiz_id))
+    if attempt_id is not None:
+        stmt = stmt.add_columns(QuizAttempt).outerjoin(QuizAttempt, and_(
+            QuizAttempt.id == attempt_id, QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == Enrollment.id))
+    row = db.session.execute(stmt).one_or_none()
+    if row is None or not may_read_quiz(row.Quiz, row.Course, user):
+        raise NotFound(QUIZ_NOT_FOUND)
+    return row.Course, row.Quiz, row.Enrollment, row.QuizAttempt if attempt_id is not None else None
+
+
+def ensure_learning(enrollment: Enrollment | None) -> Enrollment:
+    """The caller's enrollment, when it is one that may learn (active or completed); else 403."""
     if enrollment is None or enrollment.status not in enrollments.LEARNING_STATUSES:
         raise Forbidden(NOT_ENROLLED)
     return enrollment
@@ -283,13 +296,13 @@ def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
 
     A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`.
     """
-    result = db.session.execute(
+    closed = db.session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
         .values(status="graded", **values)
-        .execution_options(synchronize_session=False))
-    db.session.refresh(attempt)
-    return result.rowcount == 1
+        .returning(QuizAttempt),
+        execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
+    return closed is not None
 
 
 def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
@@ -306,22 +319,20 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
     An in-progress attempt past its time limit is closed first (graded 0). Concurrent starts end
     in one attempt: the partial unique index and (enrollment, quiz, attempt_number) refuse the rest.
     """
-    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    course, quiz, enrollment = get_quiz_for_attempts(quiz_id, user)
     if user.role != Role.STUDENT.value:
         raise Forbidden("Only students can start quiz attempts")
-    enrollment = learning_enrollment(user, course)
+    enrollment = ensure_learning(enrollment)
     now = utcnow()
-    current = in_progress_attempt(enrollment.id, quiz.id)
+    current, attempts_so_far, max_score = _attempts_summary(enrollment.id, quiz.id)
     if current is not None:
         deadline = deadline_of(current, quiz)
         if deadline is None or now <= deadline:
             raise Forbidden(IN_PROGRESS_EXISTS)
         expire_attempt(current, now)
-    attempts_so_far = count_attempts(enrollment.id, quiz.id)
     if quiz.max_attempts is not None and attempts_so_far >= quiz.max_attempts:
         db.session.commit()  # keep the expiry of an overdue attempt
         raise Forbidden(MAX_ATTEMPTS_REACHED)
-    max_score = db.session.scalar(select(func.sum(Question.points)).where(Question.quiz_id == quiz.id))
     attempt = QuizAttempt(quiz_id=quiz.id, enrollment_id=enrollment.id, attempt_number=attempts_so_far + 1,
                           status="in_progress", started_at=now, max_score=max_score or Decimal("0"))
     db.session.add(attempt)
@@ -329,21 +340,25 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if in_progress_attempt(enrollment.id, quiz.id) is not None:
+        if _attempts_summary(enrollment.id, quiz.id)[0] is not None:
             raise Forbidden(IN_PROGRESS_EXISTS) from None
         raise Forbidden(MAX_ATTEMPTS_REACHED) from None
     return attempt
 
 
-def in_progress_attempt(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> QuizAttempt | None:
-    return db.session.scalar(select(QuizAttempt).where(
-        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id,
-        QuizAttempt.status == "in_progress"))
-
-
-def count_attempts(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> int:
-    return db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
-        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id)) or 0
+def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> tuple[QuizAttempt | None, int, Decimal | None]:
+    """The in-progress attempt (if any), the number of attempts and the quiz's points, in one statement."""
+    attempts = select(func.count(QuizAttempt.id)).where(
+        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id).scalar_subquery()
+    points = select(func.sum(Question.points)).where(Question.quiz_id == quiz_id).scalar_subquery()
+    current, count, max_score = db.session.execute(
+        select(QuizAttempt, attempts, points)
+        .select_from(Quiz)
+        .outerjoin(QuizAttempt, and_(QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == enrollment_id,
+                                     QuizAttempt.status == "in_progress"))
+        .where(Quiz.id == quiz_id)
+    ).one()
+    return current, count or 0, max_score
 
 
 def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
@@ -351,9 +366,9 @@ def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
 
     Students must be enrolled; anyone else must manage the course (§5.8).
     """
-    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    course, quiz, enrollment = get_quiz_for_attempts(quiz_id, user)
     if user.role == Role.STUDENT.value:
-        learning_enrollment(user, course)
+        ensure_learning(enrollment)
     elif not can_manage_course(user, course):
         raise Forbidden("Only the course owner or an admin can preview this quiz")
     questions = quiz_questions(quiz.id)
@@ -367,28 +382,20 @@ def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
     }
 
 
-def owned_attempt(quiz: Quiz, course: Course, attempt_id: uuid.UUID, user: User) -> QuizAttempt:
-    """The caller's own attempt at this quiz; another student's attempt is 404 like a missing one."""
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    enrollment = enrollments.find_enrollment(user.id, course.id)
-    if attempt is None or attempt.quiz_id != quiz.id or enrollment is None or attempt.enrollment_id != enrollment.id:
-        raise NotFound(ATTEMPT_NOT_FOUND)
-    return attempt
-
-
 def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict[str, Any]],
                    user: User) -> dict[str, Any]:
     """Check, grade and close the caller's in-progress attempt; passing completes the quiz's lesson.
 
     After the time limit (plus grace) the attempt is closed with 0 and the submission refused.
+    Another student's attempt is 404 like a missing one.
     """
-    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    course, quiz, enrollment, attempt = _quiz_context(quiz_id, user, attempt_id)
     if user.role != Role.STUDENT.value:
         raise Forbidden("Only students can submit attempts")
-    attempt = owned_attempt(quiz, course, attempt_id, user)
+    if attempt is None:
+        raise NotFound(ATTEMPT_NOT_FOUND)
     if attempt.status != "in_progress":
         raise Forbidden(ALREADY_SUBMITTED)
-    enrollment = db.session.get(Enrollment, attempt.enrollment_id)
     if enrollment.status not in enrollments.LEARNING_STATUSES:
         raise Forbidden(NOT_ENROLLED)  # a dropped enrollment must not be completed by a late pass
     now = utcnow()
@@ -413,7 +420,10 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     if not graded:
         db.session.rollback()
         raise Forbidden(ALREADY_SUBMITTED)
-    became_completed = result.is_passed and enrollments.complete_lesson(enrollment, quiz.lesson_id)
+    became_completed = False
+    if result.is_passed:
+        enrollment = enrollments.lock_enrollment(enrollment.id)
+        became_completed = enrollments.complete_lesson(enrollment, quiz.lesson_id)
     db.session.commit()
     if result.is_passed:
         enrollments.after_learning_write(enrollment, became_completed)
@@ -441,10 +451,9 @@ def attempt_result(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course)
 
 def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
     """The caller's attempts at a quiz, by attempt number."""
-    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    course, quiz, enrollment = get_quiz_for_attempts(quiz_id, user)
     if user.role != Role.STUDENT.value:
         raise Forbidden("Only students have quiz attempts")
-    enrollment = enrollments.find_enrollment(user.id, course.id)
     if enrollment is None:
         raise Forbidden("You are not enrolled in this course")
     return list(db.session.scalars(select(QuizAttempt).where(
@@ -454,11 +463,11 @@ def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
 
 def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> dict[str, Any]:
     """The owning student's attempt; the course's owner and admins may read any attempt at it."""
-    course, quiz = get_quiz_for_attempts(quiz_id, user)
+    course, quiz, _, attempt = _quiz_context(quiz_id, user, attempt_id)
     if can_manage_course(user, course):
         attempt = db.session.get(QuizAttempt, attempt_id)
         if attempt is None or attempt.quiz_id != quiz.id:
             raise NotFound(ATTEMPT_NOT_FOUND)
-    else:
-        attempt = owned_attempt(quiz, course, attempt_id, user)
+    elif attempt is None:
+        raise NotFound(ATTEMPT_NOT_FOUND)
     return attempt_result(attempt, quiz, user, course)

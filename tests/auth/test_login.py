@@ -275,3 +275,21 @@ def test_login_endpoints_have_the_auth_rate_limit(make_app):
 
     assert statuses == [401, 401, 429]
     assert other_endpoint.status_code == 401  # a separate budget per endpoint
+
+
+# --- statement budgets (the performance issue's W4 and W5) ----------------------------------------
+
+def test_a_login_costs_three_statements(client, student, assert_max_queries):
+    with assert_max_queries(3):  # the user, the refresh token's insert, the login time's update
+        response = login(client, student.email)
+
+    assert response.status_code == 200
+
+
+def test_me_costs_one_statement(client, student, auth_headers, assert_max_queries):
+    headers = auth_headers(student)
+
+    with assert_max_queries(1):  # the user
+        response = client.get(f"{API}/auth/me", headers=headers)
+
+    assert response.get_json()["id"] == str(student.id)

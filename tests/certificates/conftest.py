@@ -14,7 +14,7 @@ from sqlalchemy import select
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
-from lms.enrollments.service import after_learning_write, complete_lesson
+from lms.enrollments.service import after_learning_write, complete_lesson, lock_enrollment
 from lms.extensions import db
 from lms.users.models import User
 from tests.factories import lessons_of
@@ -24,7 +24,7 @@ API = "/api/v1/certificates"
 
 def finish_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> bool:
     """Complete one lesson as the learning endpoints do; True when this completed the course."""
-    became_completed = complete_lesson(enrollment, lesson_id)
+    became_completed = complete_lesson(lock_enrollment(enrollment.id), lesson_id)
     db.session.commit()
     after_learning_write(enrollment, became_completed)
     return became_completed

@@ -262,3 +262,15 @@ def test_the_catalog_runs_a_fixed_number_of_statements(client, admin, auth_heade
 
     assert len(response.get_json()["items"]) == course_count
     assert {item["total_lessons"] for item in response.get_json()["items"]} == {1}
+
+
+# --- statement budget of an anonymous catalog page (the performance issue's W2) --------------------
+
+def test_an_anonymous_catalog_page_costs_two_statements_then_none_while_cached(client, catalog, assert_max_queries):
+    with assert_max_queries(2):  # the count, the page with every figure
+        first = client.get(f"{CATALOG}?page=1&page_size=20")
+    with assert_max_queries(0):
+        again = client.get(f"{CATALOG}?page=1&page_size=20")
+
+    assert again.get_json() == first.get_json()
+    assert again.headers["ETag"] == first.headers["ETag"]

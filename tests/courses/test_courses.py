@@ -394,3 +394,23 @@ def test_others_may_not_delete_a_course(client, world, headers_for, viewer, cour
 
 def test_anonymous_cannot_delete_a_course(client, world):
     assert client.delete(course_url(world.published.id)).status_code == 401
+
+
+# --- statement budget of a course read (the performance issue's W3) -------------------------------
+
+def test_a_course_read_costs_one_statement_then_none_while_cached(client, world, assert_max_queries):
+    with assert_max_queries(1):  # the course with every figure
+        first = client.get(course_url(world.published.id))
+    with assert_max_queries(0):
+        again = client.get(course_url(world.published.id))
+
+    assert again.get_json() == first.get_json()
+
+
+def test_a_cached_draft_stays_hidden_from_other_readers(client, world, headers_for):
+    assert client.get(course_url(world.draft.id), headers=headers_for("owner")).status_code == 200
+
+    for reader in ("anonymous", "student", "other_instructor"):
+        response = client.get(course_url(world.draft.id), headers=headers_for(reader))
+        assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
+    assert client.get(course_url(world.draft.id), headers=headers_for("admin")).status_code == 200

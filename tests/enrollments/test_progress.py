@@ -450,3 +450,30 @@ def test_an_invalid_review_is_a_422(client, enrollment, student, auth_headers, b
 
     assert response.status_code == 422
     assert response.get_json()["detail"][0]["loc"] == ["body", field]
+
+
+# --- statement budget of a progress write (the performance issue's W6) -----------------------------
+
+@pytest.mark.parametrize("write", ["first", "again", "complete"])
+def test_a_progress_write_costs_five_statements(client, enrollment, lessons, student, auth_headers,
+                                                assert_max_queries, write):
+    """The caller, the enrollment (locked) with what the checks need, the row and the figures, the
+    row's write, the enrollment's update: whatever the number of lessons and rows."""
+    headers = auth_headers(student)
+    for lesson in lessons[1:]:
+        client.put(progress_url(enrollment, lesson), headers=headers, json={"time_spent_seconds": 7})
+    if write != "first":
+        client.put(progress_url(enrollment, lessons[0]), headers=headers, json={"time_spent_seconds": 1})
+
+    with assert_max_queries(5):
+        if write == "complete":
+            response = client.post(complete_url(enrollment, lessons[0]), headers=headers)
+        else:
+            response = client.put(progress_url(enrollment, lessons[0]), headers=headers,
+                                  json={"status": "in_progress", "completion_percentage": 40,
+                                        "time_spent_seconds": 30, "last_position_seconds": 12})
+
+    assert response.status_code == 200
+    lesson_time = 1 if write == "complete" else 30  # completing keeps the time recorded before
+    figures = read_enrollment(client, enrollment, headers)
+    assert figures["total_time_spent_seconds"] == lesson_time + 7 * (len(lessons) - 1)

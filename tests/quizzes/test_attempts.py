@@ -594,3 +594,25 @@ def test_others_cannot_read_an_attempt(client, world, make_user, make_enrollment
 
     for response in (by_classmate, by_instructor, unknown):
         assert (response.status_code, response.get_json()) == (404, {"detail": "Attempt not found"})
+
+
+# --- statement budgets of a quiz attempt (the performance issue's W7) ------------------------------
+
+def test_starting_an_attempt_costs_at_most_six_statements(client, world, auth_headers, assert_max_queries):
+    with assert_max_queries(6):  # the caller, quiz with course and enrollment, the attempts' summary, insert
+        response = start(client, auth_headers(world.student), world.quiz.id)
+
+    assert response.status_code == 201
+
+
+def test_a_passing_submission_costs_at_most_eight_statements(client, world, auth_headers, make_lesson,
+                                                             assert_max_queries):
+    make_lesson(world.course)  # the course stays unfinished: no certificate in this budget
+    headers = auth_headers(world.student)
+    attempt = start(client, headers, world.quiz.id).get_json()
+
+    with assert_max_queries(8):  # the caller, the context, the questions, the grading; then the lesson's completion
+        response = submit(client, headers, world.quiz.id, attempt["id"], world.perfect_answers())
+
+    assert response.get_json()["is_passed"] is True
+    assert lesson_status(world) == "completed"
