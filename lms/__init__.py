@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         talisman.init_app(
             app,
             force_https=False,  # TLS ends at the proxy; HSTS is sent on https requests only
+            content_security_policy_nonce_in=[],  # no inline scripts anywhere
             frame_options="DENY",
             referrer_policy="no-referrer",
             permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
@@ -101,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     register_error_handlers(app)
 
+    app.session_interface = http.NoCookieSession()
     app.before_request(http.guard_request)
     app.after_request(http.finish_response)
     app.url_value_preprocessor(reject_invalid_path_values)

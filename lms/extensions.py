@@ -6,10 +6,10 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 
 from lms.core.api import Api
 from lms.core.db import Base, Session
+from lms.core.security_headers import Talisman
 
 # Objects stay loaded after a commit: a request commits, then serialises what it wrote; expiring
 # them would reload every one of them in a second transaction.

@@ -76,6 +76,12 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     """Every module's blueprint. `url_prefix` is relative to the API prefix."""
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with one schema instance per view: webargs would build one per request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
 
 class InvalidPathValue(str):
     """A path segment that should have been a UUID; rejected with 422 before the view runs."""

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
+from flask.sessions import SessionInterface
 from pythonjsonlogger.json import JsonFormatter
 
 from lms.core.errors import BadRequest, PayloadTooLarge
@@ -27,6 +28,16 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return True
+
+
+class NoCookieSession(SessionInterface):
+    """The API keeps no cookie session (callers send bearer tokens): nothing to open or save."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses its null session
+
+    def save_session(self, app, session, response) -> None:
+        return None
 
 
 def configure_logging(app: Flask) -> None:

@@ -6,10 +6,11 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.analytics.cache import invalidate_course_analytics
@@ -96,27 +97,30 @@ def lock_enrollment(enrollment_id: uuid.UUID) -> Enrollment | None:
                              .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
+@functools.cache
+def _progress_and_figures_statement() -> Select:
+    """Built once (a statement object caches its own cache key): the lesson's progress row and the
+    enrollment's figures. Progress rows only exist for lessons of the enrollment's course."""
+    enrollment_id, course_id = bindparam("enrollment_id"), bindparam("course_id")
+    total = select(func.count(Lesson.id)).where(Lesson.course_id == course_id).scalar_subquery()
+    figures = (select(func.count(LessonProgress.id).filter(LessonProgress.status == "completed").label("completed"),
+                      func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0).label("time_spent"))
+               .where(LessonProgress.enrollment_id == enrollment_id).subquery())
+    return (select(LessonProgress, total, figures.c.completed, figures.c.time_spent)
+            .select_from(figures)
+            .outerjoin(LessonProgress, and_(LessonProgress.enrollment_id == enrollment_id,
+                                            LessonProgress.lesson_id == bindparam("lesson_id")))
+            .execution_options(populate_existing=True))
+
+
 def _progress_and_figures(enrollment: Enrollment, lesson_id: uuid.UUID) -> tuple[LessonProgress | None, CourseFigures]:
     """The lesson's progress row (if any) and the figures before this write, in one statement.
 
     Read after the enrollment is locked: a statement that started before the lock was granted
     would not see what the previous writer committed.
     """
-    course_lessons = select(Lesson.id).where(Lesson.course_id == enrollment.course_id)
-    of_this_enrollment = (LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id.in_(course_lessons))
-    total = select(func.count(Lesson.id)).where(Lesson.course_id == enrollment.course_id).scalar_subquery()
-    completed = select(func.count(LessonProgress.id)).where(
-        *of_this_enrollment, LessonProgress.status == "completed").scalar_subquery()
-    time_spent = select(func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0)).where(
-        *of_this_enrollment).scalar_subquery()
-    progress, *figures = db.session.execute(
-        select(LessonProgress, total, completed, time_spent)
-        .select_from(Enrollment)
-        .outerjoin(LessonProgress, and_(LessonProgress.enrollment_id == Enrollment.id,
-                                        LessonProgress.lesson_id == lesson_id))
-        .where(Enrollment.id == enrollment.id)
-        .execution_options(populate_existing=True)
-    ).one()
+    progress, *figures = db.session.execute(_progress_and_figures_statement(), {
+        "enrollment_id": enrollment.id, "course_id": enrollment.course_id, "lesson_id": lesson_id}).one()
     return progress, CourseFigures(*(int(value or 0) for value in figures))
 
 
@@ -321,6 +325,21 @@ def _completes(changes: dict[str, Any] | None) -> bool:
     return changes.get("status") == "completed" or (percentage is not None and to_decimal2(percentage) >= 100)
 
 
+@functools.cache
+def _locked_for_learning_statement() -> Select:
+    """Built once: the enrollment, locked, with its course's instructor and two facts about the lesson."""
+    lesson_id = bindparam("lesson_id")
+    lesson_in_course = select(Lesson.id).where(Lesson.id == lesson_id,
+                                               Lesson.course_id == Enrollment.course_id).exists()
+    graded_quiz = select(Quiz.id).where(Quiz.lesson_id == lesson_id, Quiz.is_published.is_(True),
+                                        Quiz.quiz_type == "graded").exists()
+    return (select(Enrollment, Course.instructor_id, lesson_in_course, graded_quiz)
+            .join(Course, Course.id == Enrollment.course_id)
+            .where(Enrollment.id == bindparam("enrollment_id"))
+            .with_for_update(of=Enrollment, key_share=True)
+            .execution_options(populate_existing=True))
+
+
 def _locked_for_learning(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User, completes: bool) -> Enrollment:
     """The enrollment the caller may write progress to, locked (see `lock_enrollment`), in one
     statement with what the checks need: the course's instructor, whether the lesson is in the
@@ -330,17 +349,8 @@ def _locked_for_learning(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: U
     (403); anyone else gets 404. A lesson with a published graded quiz is completed by passing the
     quiz (or by an admin), so that a certificate cannot be had without it.
     """
-    lesson_in_course = select(Lesson.id).where(Lesson.id == lesson_id,
-                                               Lesson.course_id == Enrollment.course_id).exists()
-    graded_quiz = select(Quiz.id).where(Quiz.lesson_id == lesson_id, Quiz.is_published.is_(True),
-                                        Quiz.quiz_type == "graded").exists()
-    row = db.session.execute(
-        select(Enrollment, Course.instructor_id, lesson_in_course, graded_quiz)
-        .join(Course, Course.id == Enrollment.course_id)
-        .where(Enrollment.id == enrollment_id)
-        .with_for_update(of=Enrollment, key_share=True)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    row = db.session.execute(_locked_for_learning_statement(),
+                             {"enrollment_id": enrollment_id, "lesson_id": lesson_id}).one_or_none()
     if row is None:
         raise NotFound(ENROLLMENT_NOT_FOUND)
     enrollment, instructor_id, in_course, has_graded_quiz = row
