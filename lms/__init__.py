@@ -17,6 +17,7 @@ from lms.core.cache import cache_settings
 from lms.core.db import add_read_engine, engines_of, ping_idle_connections
 from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
+from lms.core.permissions import check_access_before_parsing
 from lms.core.ratelimit import init_rate_limits, limiter_settings
 from lms.extensions import api, cache, cors, db, talisman
 
@@ -80,6 +81,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             ping_idle_connections(engine, settings["DB_POOL_PING_IDLE_SECONDS"])
     cache.init_app(app)
     configure_jwt(app)
+    # Before-request hooks run in this order: request id and clock, the rate limiter (outermost,
+    # §1.6), the view's access check (401/403 before any validation, §5.31), the body and
+    # query guards, then the path parameters.
+    app.before_request(http.start_request)
     init_rate_limits(app)
     cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True,
                   expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit-Limit",
@@ -103,9 +108,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     app.session_interface = http.NoCookieSession()
+    app.before_request(check_access_before_parsing)
     app.before_request(http.guard_request)
+    app.before_request(reject_invalid_path_values)
     app.after_request(http.finish_response)
-    app.url_value_preprocessor(reject_invalid_path_values)
 
     _register_modules(app)
     app.wsgi_app = LivenessShortcut(app.wsgi_app, f"{settings['API_V1_PREFIX']}/health")  # type: ignore[method-assign]

@@ -549,11 +549,17 @@ def assert_max_queries(count_queries):
 
 
 @pytest.fixture
-def certificate_calls(monkeypatch) -> list:
-    """The enrollment ids the completion hook scheduled a certificate for; no certificate is issued."""
-    calls: list[uuid.UUID] = []
-    monkeypatch.setattr("lms.enrollments.service.schedule_certificate", calls.append)
-    return calls
+def completions() -> list:
+    """The ids of the enrollments announced as completed (`enrollment.completed`) during the test."""
+    from lms.core import events
+
+    announced: list[uuid.UUID] = []
+
+    def record(_sender, enrollment, **_payload) -> None:
+        announced.append(enrollment.id)
+
+    with events.signal(events.ENROLLMENT_COMPLETED).connected_to(record):
+        yield announced
 
 
 @pytest.fixture

@@ -22,8 +22,15 @@ from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.files.models import StoredFile
-from lms.quizzes.models import Quiz
+from lms.quizzes.models import Question, Quiz
 from lms.users.models import User
+
+
+MC_OPTIONS = [
+    {"option_id": "a", "option_text": "Paris", "is_correct": True},
+    {"option_id": "b", "option_text": "Lyon", "is_correct": False},
+    {"option_id": "c", "option_text": "Nice", "is_correct": False},
+]
 
 
 def lessons_of(course: Course) -> list[Lesson]:
@@ -115,6 +122,26 @@ def make_quiz(make_lesson):
         values = {"title": f"Quiz on {lesson.title}", "quiz_type": "graded", "passing_score": Decimal("70"),
                   "shuffle_questions": False, "shuffle_options": False, "show_correct_answers": True, **fields}
         return _saved(Quiz(course_id=course.id, lesson_id=lesson.id, is_published=published, **values))
+
+    return factory
+
+
+@pytest.fixture
+def make_question():
+    def factory(quiz: Quiz, question_type: str = "multiple_choice", *, points: str = "1",
+                correct_answer: str | None = None, options: list[dict] | None = None,
+                text: str | None = None) -> Question:
+        if question_type == "multiple_choice" and options is None:
+            options = [dict(option) for option in MC_OPTIONS]
+        if correct_answer is None:
+            correct_answer = {"true_false": "true", "short_answer": "Paris"}.get(question_type)
+        order = len(db.session.query(Question.id).filter(Question.quiz_id == quiz.id).all()) + 1
+        question = Question(quiz_id=quiz.id, question_text=text or f"Question {order}?", question_type=question_type,
+                            points=Decimal(points), options=options, correct_answer=correct_answer,
+                            explanation="Because.", order_index=order)
+        db.session.add(question)
+        db.session.commit()
+        return question
 
     return factory
 

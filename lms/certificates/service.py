@@ -1,12 +1,14 @@
 """Certificates: issued once per completed enrollment, stored as PDFs, verifiable by anyone.
 
-Issuance is a job (`schedule_certificate` enqueues `issue_certificate` once the completion is
-committed) and idempotent (§5.25): the unique constraint on `enrollment_id` leaves one row whatever
-runs twice — a repeated job, two racing completions, the on-demand endpoint. The row is flushed
-first, which claims the enrollment's certificate and its number (a racing transaction waits, then
-fails and returns the winner's certificate); then the PDF is stored and the transaction commits, so a
-certificate never exists without its file and a failed commit deletes the file. Only the winner mails
-the student.
+The certificate *record* (number, dates, `enrollment.certificate_issued_at`) is written in the
+transaction that completes the enrollment (a subscriber of `enrollment.completed`), so a client
+reading right after the completing request finds it, and nothing can lose it (contract §5.35).
+The PDF is rendered afterwards by a job (`render_certificate_pdf`), or on the first download if
+that job has not run; the student is mailed once the completion commits.
+
+Idempotent (§5.25): the unique constraint on `enrollment_id` leaves one row whatever runs twice
+(completions take turns on the locked enrollment; the on-demand endpoint may race them and then
+returns the winner's row). A number drawn twice is drawn again, in a savepoint.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.certificates.models import Certificate
-from lms.core.db import utcnow
+from lms.core import events
+from lms.core.db import after_commit, commit, utcnow
 from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
 from lms.core.mail import send_email
 from lms.core.permissions import Role
 from lms.core.storage import ObjectMissing, Storage, StorageError, download_response, get_storage
 from lms.core.tasks import enqueue
-from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.users.models import User
@@ -41,18 +43,10 @@ NUMBER_ATTEMPTS = 5
 
 # --- issuance -----------------------------------------------------------------------------------
 
-def schedule_certificate(enrollment_id: uuid.UUID) -> None:
-    """Called once an enrollment has turned `completed` and that change is committed."""
-    enqueue(issue_certificate, str(enrollment_id))
-
-
-def issue_certificate(enrollment_id: uuid.UUID | str) -> None:
-    """The job: issue the certificate of a completed enrollment, unless it already has one."""
-    enrollment = db.session.get(Enrollment, uuid.UUID(str(enrollment_id)))
-    if enrollment is None or enrollment.status != "completed":
-        log.info("no certificate for enrollment %s: missing or not completed", enrollment_id)
-        return
-    issue_for_enrollment(enrollment)
+@events.on(events.ENROLLMENT_COMPLETED)
+def issue_on_completion(enrollment: Enrollment, **_: Any) -> None:
+    """In the completing transaction: the enrollment's certificate record."""
+    issue_record(enrollment)
 
 
 def find_certificate_for_enrollment(enrollment_id: uuid.UUID) -> Certificate | None:
@@ -64,44 +58,41 @@ def new_certificate_number() -> str:
     return f"CERT-{utcnow():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def issue_for_enrollment(enrollment: Enrollment) -> Certificate:
-    """The enrollment's certificate: the existing one, or a new one with its PDF stored and mailed."""
+def issue_record(enrollment: Enrollment) -> Certificate:
+    """The enrollment's certificate: the existing one, or a new record in the current transaction
+    (not committed), whose PDF is rendered and whose student is mailed once it commits."""
     existing = find_certificate_for_enrollment(enrollment.id)
     if existing is not None:
         return existing
-    enrollment_id = enrollment.id
-    student = db.session.get(User, enrollment.student_id)
-    course = db.session.get(Course, enrollment.course_id)
-    storage = get_storage("certificates")
     completion_date = (enrollment.completed_at or utcnow()).date()
     for _ in range(NUMBER_ATTEMPTS):
         issued_at = utcnow()
-        number = new_certificate_number()
-        key = f"{number}.pdf"
-        certificate = Certificate(certificate_number=number, enrollment_id=enrollment_id,
-                                  student_id=student.id, course_id=course.id, completion_date=completion_date,
-                                  issued_at=issued_at, storage_key=key, is_revoked=False)
-        certificate.student, certificate.course = student, course
-        db.session.add(certificate)
-        enrollment.certificate_issued_at = issued_at
+        certificate = Certificate(certificate_number=new_certificate_number(), enrollment_id=enrollment.id,
+                                  student_id=enrollment.student_id, course_id=enrollment.course_id,
+                                  completion_date=completion_date, issued_at=issued_at, is_revoked=False)
         try:
-            db.session.flush()  # claims the enrollment's one certificate and the number (unique keys)
+            with db.session.begin_nested():  # a taken number or enrollment undoes this insert only
+                db.session.add(certificate)
         except IntegrityError:
-            db.session.rollback()
-            existing = find_certificate_for_enrollment(enrollment_id)
+            existing = find_certificate_for_enrollment(enrollment.id)
             if existing is not None:
-                return existing
+                return existing  # a concurrent issuance won
             continue  # the number was drawn before: draw another
-        try:
-            _store_pdf(storage, certificate)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            _discard_pdf(storage, key)
-            raise
-        _mail_student(certificate)
+        enrollment.certificate_issued_at = issued_at
+        certificate_id = certificate.id
+        after_commit(lambda: enqueue(render_certificate_pdf, str(certificate_id)))
+        after_commit(lambda: _mail_student(certificate_id))
         return certificate
     raise RuntimeError(f"no unique certificate number after {NUMBER_ATTEMPTS} attempts")
+
+
+def render_certificate_pdf(certificate_id: uuid.UUID | str) -> None:
+    """The job: render and store a certificate's PDF unless it is stored already (idempotent)."""
+    certificate = db.session.scalar(_with_names().where(Certificate.id == uuid.UUID(str(certificate_id))))
+    if certificate is None or certificate.storage_key is not None:
+        return
+    _store_pdf(get_storage("certificates"), certificate)
+    db.session.commit()
 
 
 def verification_url(certificate_number: str) -> str:
@@ -116,7 +107,8 @@ def pdf_path(certificate: Certificate) -> str:
 
 
 def _store_pdf(storage: Storage, certificate: Certificate) -> None:
-    """Render the certificate (student, course and instructor names) and store it under its key."""
+    """Render the certificate (student, course and instructor names), store it under its key
+    (`<number>.pdf`) and record the key (not committed)."""
     # fpdf2 and its fonts weigh about 50 MB: only the processes that render load them.
     from lms.certificates.pdf import CertificateContent, render_certificate
 
@@ -130,7 +122,9 @@ def _store_pdf(storage: Storage, certificate: Certificate) -> None:
         completion_date=certificate.completion_date,
         verification_url=verification_url(certificate.certificate_number),
     )
-    storage.save(certificate.storage_key, render_certificate(content), "application/pdf")
+    key = f"{certificate.certificate_number}.pdf"
+    storage.save(key, render_certificate(content), "application/pdf")
+    certificate.storage_key = key
 
 
 def _discard_pdf(storage: Storage, key: str) -> None:
@@ -153,7 +147,8 @@ def discard_certificate_files(keys: list[str]) -> None:
         _discard_pdf(storage, key)
 
 
-def _mail_student(certificate: Certificate) -> None:
+def _mail_student(certificate_id: uuid.UUID) -> None:
+    certificate = db.session.scalar(_with_names().where(Certificate.id == certificate_id))
     student, course = certificate.student, certificate.course
     send_email(
         student.email, "Your LMS certificate is ready", "email/certificate_ready.txt",
@@ -171,11 +166,9 @@ def generate_for_enrollment(enrollment_id: uuid.UUID, user: User) -> Certificate
         raise NotFound("Enrollment not found")
     if enrollment.status != "completed":
         raise BadRequest("Enrollment is not complete yet")
-    try:
-        return issue_for_enrollment(enrollment)
-    except StorageError as exc:
-        log.error("certificate for enrollment %s could not be stored: %s", enrollment_id, exc)
-        raise ServiceUnavailable("File storage is unavailable") from exc
+    certificate = issue_record(enrollment)
+    commit()
+    return certificate
 
 
 def _may_issue(user: User, enrollment: Enrollment) -> bool:
@@ -206,8 +199,7 @@ def download_certificate(certificate_id: uuid.UUID, user: User) -> Response:
     storage = get_storage("certificates")
     filename = f"{certificate.certificate_number}.pdf"
     try:
-        if certificate.storage_key is None:
-            certificate.storage_key = filename
+        if certificate.storage_key is None:  # its rendering job has not run (yet)
             _store_pdf(storage, certificate)
             db.session.commit()
         try:

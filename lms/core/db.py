@@ -6,6 +6,7 @@ import sqlite3
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Callable
 
 import flask_sqlalchemy.session
 from flask import Flask, current_app, has_request_context, request
@@ -44,6 +45,27 @@ def add_read_engine(app: Flask, engine: Engine) -> None:
     app.extensions[_READ_ENGINE] = create_engine(engine.url, isolation_level="AUTOCOMMIT", **options)
 
 
+_AFTER_COMMIT = "lms.after_commit"
+
+
+def after_commit(call: Callable[[], None]) -> None:
+    """Run `call()` once the session's current transaction is committed by `commit`; a rollback
+    drops it. For effects that must not happen for a change that did not happen."""
+    from lms.extensions import db
+
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(call)
+
+
+def commit() -> None:
+    """Commit the request's session, then run what `after_commit` queued for this transaction."""
+    from lms.extensions import db
+
+    session = db.session
+    session.commit()
+    for call in session.info.pop(_AFTER_COMMIT, []):
+        call()
+
+
 def engines_of(app: Flask) -> list[Engine]:
     """Every engine of the app: Flask-SQLAlchemy's, and the read pool when there is one."""
     from lms.extensions import db
@@ -68,6 +90,12 @@ class Session(flask_sqlalchemy.session.Session):
         if isinstance(target, Engine) and has_request_context() and request.method in READ_ONLY_METHODS:
             return current_app.extensions.get(_READ_ENGINE, target)
         return target
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit_calls(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_AFTER_COMMIT, None)
 
 
 def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -160,6 +160,16 @@ def handle_integrity_error(error: IntegrityError):
     return error_response(409, "The request conflicts with existing data")
 
 
+def handle_data_error(error: DataError):
+    """The last guard behind input validation: a value the database refuses to store (out of a
+    column's range, too long...) is the client's mistake, not a 500."""
+    from lms.extensions import db
+
+    db.session.rollback()
+    log.warning("database refused a value, answered as 400: %s", error.orig)
+    return error_response(400, "The request has a value the database cannot store")
+
+
 def handle_database_unavailable(error: Exception):
     from lms.extensions import db
 
@@ -182,6 +192,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -56,32 +57,46 @@ def configure_logging(app: Flask) -> None:
     app.logger.setLevel(app.config["LOG_LEVEL"].upper())
 
 
-def _depth_exceeded(value, limit: int) -> bool:
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to infinity
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON as RFC 8259 defines it: no `NaN`/`Infinity`, no number a float cannot hold."""
+    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def json_problem(value: Any) -> str | None:
+    """Why a parsed JSON body is refused before any view sees it, or None.
+
+    Too deep a nesting; NUL characters or lone UTF-16 surrogates (`"\\ud800"`, valid JSON but
+    no text: nothing downstream can encode them) in any key or string.
+    """
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
+        if depth > MAX_JSON_DEPTH:
+            return f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(node, str):
+            if "\x00" in node:
+                return "NUL bytes are not allowed in the request"
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Lone UTF-16 surrogates are not allowed in JSON strings"
+        elif isinstance(node, dict):
+            stack.extend((key, depth) for key in node)
             stack.extend((child, depth + 1) for child in node.values())
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node)
-    return False
-
-
-def _contains_nul(value) -> bool:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            if "\x00" in node:
-                return True
-        elif isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
+    return None
 
 
 def request_id_for(incoming: str | None) -> str:
@@ -89,10 +104,18 @@ def request_id_for(incoming: str | None) -> str:
     return incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
-def guard_request() -> None:
-    """Reject what no view should ever see, before any parsing: 400/413 with the JSON body."""
+def start_request() -> None:
+    """The first hook: the request's id (logs, `X-Request-ID`) and its clock."""
     g.request_id = request_id_for(request.headers.get("X-Request-ID"))
     g.request_started = time.perf_counter()
+
+
+def guard_request() -> None:
+    """Reject what no view should ever see, before any parsing: 400/413 with the JSON body.
+
+    A JSON body is parsed here once, strictly (see `parse_json`), and kept for the views'
+    argument parsing (`request_json`).
+    """
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise BadRequest("NUL bytes are not allowed in the request")
     if request.mimetype == "multipart/form-data":
@@ -102,20 +125,37 @@ def guard_request() -> None:
         raise PayloadTooLarge()
     request.max_content_length = limit
     if request.is_json and request.content_length != 0:
-        raw = request.get_data(cache=True)
+        raw = _body_within(limit)
         if not raw:
             return
         try:
-            parsed = json.loads(raw)
+            parsed = parse_json(raw)
         except (ValueError, RecursionError) as exc:
             raise BadRequest("Malformed JSON body") from exc
-        if _depth_exceeded(parsed, MAX_JSON_DEPTH):
-            raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        if _contains_nul(parsed):
-            raise BadRequest("NUL bytes are not allowed in the request")
+        problem = json_problem(parsed)
+        if problem:
+            raise BadRequest(problem)
+        g.request_json = parsed
     elif request.mimetype == "application/x-www-form-urlencoded":
+        _body_within(limit)
         if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
             raise BadRequest("NUL bytes are not allowed in the request")
+
+
+def _body_within(limit: int) -> bytes:
+    """The request body; 413 when it is over `limit`, also when it comes chunked (no
+    Content-Length: the stream stops at the limit, so a body that reaches it is too large)."""
+    raw = request.get_data(cache=True)
+    if request.content_length is None and len(raw) >= limit:
+        raise PayloadTooLarge()
+    return raw
+
+
+def request_json() -> Any:
+    """The request's JSON body as `guard_request` parsed and checked it (parsed now if it did not)."""
+    if "request_json" not in g:
+        g.request_json = parse_json(request.get_data(cache=True))
+    return g.request_json
 
 
 def finish_response(response: Response) -> Response:

@@ -7,10 +7,10 @@ from copy import deepcopy
 from enum import Enum
 from typing import Callable
 
-from flask import g
+from flask import current_app, g, request
 
-from lms.core.auth import authenticate, authenticate_optional
-from lms.core.errors import Forbidden
+from lms.core.auth import authenticate, authenticate_optional, bearer_token, decode_token_of_type
+from lms.core.errors import Forbidden, Unauthorized
 
 
 class Role(str, Enum):
@@ -75,53 +75,79 @@ def _documented(wrapper: Callable, responses: dict[str, str], security: list | N
     return wrapper
 
 
-def login_required(func: Callable) -> Callable:
-    """Any authenticated, active (and, when required, verified) user."""
+def _guarded(func: Callable, check: Callable[[], object], responses: dict[str, str], security: list) -> Callable:
+    """`func` running `check()` first. The check is also exposed as `access_check`, which
+    `check_access_before_parsing` runs before the request's path, query and body are validated
+    (functools.wraps carries the attribute up through flask-smorest's decorators)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        authenticate()
+        check()
         return func(*args, **kwargs)
 
-    return _documented(wrapper, {"401": "UNAUTHORIZED"}, _SECURITY)
+    wrapper.access_check = check
+    wrapper.requires_token = check is not authenticate_optional
+    return _documented(wrapper, responses, security)
+
+
+def login_required(func: Callable) -> Callable:
+    """Any authenticated, active (and, when required, verified) user."""
+    return _guarded(func, authenticate, {"401": "UNAUTHORIZED"}, _SECURITY)
 
 
 def login_optional(func: Callable) -> Callable:
     """Public reads that behave differently for a known caller; a bad token means anonymous."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        authenticate_optional()
-        return func(*args, **kwargs)
+    return _guarded(func, authenticate_optional, {}, [{}, *_SECURITY])
 
-    return _documented(wrapper, {}, [{}, *_SECURITY])
+
+def bearer_required(func: Callable) -> Callable:
+    """A bearer access token must be present and genuine (signature, expiry, type); the caller's
+    state is the view's business (logout accepts an already revoked token, §1.2)."""
+    def check() -> None:
+        token = bearer_token()
+        if token is None:
+            raise Unauthorized("Not authenticated")
+        decode_token_of_type(token, "access")
+
+    return _guarded(func, check, {"401": "UNAUTHORIZED"}, _SECURITY)
 
 
 def require_roles(*roles: Role, message: str = "Insufficient permissions") -> Callable:
     allowed = {Role(role) for role in roles}
 
-    def decorator(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            if Role(authenticate().role) not in allowed:
-                raise Forbidden(message)
-            return func(*args, **kwargs)
+    def check() -> None:
+        if Role(authenticate().role) not in allowed:
+            raise Forbidden(message)
 
-        return _documented(wrapper, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, _SECURITY)
+    def decorator(func: Callable) -> Callable:
+        return _guarded(func, check, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, _SECURITY)
 
     return decorator
 
 
 def require_permissions(*permissions: Permission, message: str = "Insufficient permissions") -> Callable:
-    def decorator(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            role = authenticate().role
-            if not all(has_permission(role, permission) for permission in permissions):
-                raise Forbidden(message)
-            return func(*args, **kwargs)
+    def check() -> None:
+        role = authenticate().role
+        if not all(has_permission(role, permission) for permission in permissions):
+            raise Forbidden(message)
 
-        return _documented(wrapper, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, _SECURITY)
+    def decorator(func: Callable) -> Callable:
+        return _guarded(func, check, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, _SECURITY)
 
     return decorator
+
+
+def check_access_before_parsing() -> None:
+    """`before_request`, right after the rate limiter: the view's access check runs before its
+    path, query or body are validated, so that a caller without a valid token learns that (401),
+    not that its form is wrong (contract §5.31)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        view = getattr(view_class, method, None) or (getattr(view_class, "get", None) if method == "head" else None)
+    check = getattr(view, "access_check", None)
+    if check is not None:
+        check()
 
 
 def current_user():

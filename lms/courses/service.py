@@ -20,10 +20,12 @@ from sqlalchemy.orm import with_expression
 
 from lms.analytics.cache import invalidate_course_analytics
 from lms.certificates.service import certificate_files_of_course, discard_certificate_files
+from lms.core import events
 from lms.core.cache import get_app_cache
 from lms.core.db import contains_text, escape_like
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lms.core.pagination import paginate
+from lms.core.schemas import INT32_MAX
 from lms.core.tasks import enqueue
 from lms.core.permissions import Role
 from lms.courses.models import Course, Lesson
@@ -40,8 +42,16 @@ def can_manage_course(user: User | None, course: Course) -> bool:
 
 
 def manages_course(user: User | None, instructor_id: uuid.UUID) -> bool:
-    """`can_manage_course` for the course with this instructor (when the course row is not loaded)."""
-    return user is not None and (user.role == Role.ADMIN.value or instructor_id == user.id)
+    """`can_manage_course` for the course with this instructor (when the course row is not loaded).
+
+    Ownership alone is not enough: an owner demoted to student loses the course at once (§5.34).
+    """
+    return user is not None and (user.role == Role.ADMIN.value or teaches_course(user, instructor_id))
+
+
+def teaches_course(user: User, instructor_id: uuid.UUID) -> bool:
+    """The course's own instructor, still an instructor (what only the teacher may do, not admins)."""
+    return user.role == Role.INSTRUCTOR.value and user.id == instructor_id
 
 
 def get_course(course_id: uuid.UUID) -> Course:
@@ -145,9 +155,10 @@ class CatalogScope:
 
     @property
     def cache_part(self) -> str:
+        visibility = "published" if self.published_only else "all"
         if self.instructor_id is not None:
-            return f"instructor:{self.instructor_id}"
-        return "published" if self.published_only else "all"
+            return f"instructor:{self.instructor_id}:{visibility}"
+        return visibility
 
 
 def catalog_scope(user: User | None, mine: bool) -> CatalogScope:
@@ -155,7 +166,8 @@ def catalog_scope(user: User | None, mine: bool) -> CatalogScope:
     if mine:
         if user is None:
             raise Unauthorized("Not authenticated")
-        return CatalogScope(published_only=False, instructor_id=user.id)
+        # Drafts only while the caller may manage them (an owner demoted to student sees none).
+        return CatalogScope(published_only=not manages_course(user, user.id), instructor_id=user.id)
     return CatalogScope(published_only=user is None or user.role != Role.ADMIN.value)
 
 
@@ -192,6 +204,13 @@ def invalidate_course_listings(course_id: uuid.UUID) -> None:
     app_cache = get_app_cache()
     app_cache.delete(course_cache_key(course_id))
     app_cache.delete_group(CATALOG_CACHE_GROUP)
+
+
+@events.on(events.ENROLLMENT_CREATED, after_commit=True)
+@events.on(events.ENROLLMENT_REVIEWED, after_commit=True)
+def _refresh_course_figures(enrollment, **_: Any) -> None:
+    """Enrollment counts and ratings are part of the course's answers."""
+    invalidate_course_listings(enrollment.course_id)
 
 
 def _after_course_write(course_id: uuid.UUID) -> None:
@@ -421,6 +440,8 @@ def _next_order_index(course_id: uuid.UUID) -> int:
     concurrent lesson creates take their turns and each sees the index the previous one took."""
     db.session.execute(select(Course.id).where(Course.id == course_id).with_for_update(key_share=True))
     highest = db.session.scalar(select(func.max(Lesson.order_index)).where(Lesson.course_id == course_id))
+    if highest is not None and highest >= INT32_MAX:
+        raise Conflict("The course's last lesson has the largest order_index there is: send an order_index")
     return (highest or 0) + 1
 
 

@@ -13,9 +13,8 @@ from typing import Callable
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.analytics.cache import invalidate_course_analytics
-from lms.certificates.service import schedule_certificate
-from lms.core.db import utcnow
+from lms.core import events
+from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.permissions import Role
@@ -26,7 +25,6 @@ from lms.courses.service import (
     get_course,
     get_managed_course,
     get_visible_course,
-    invalidate_course_listings,
     manages_course,
 )
 from lms.enrollments.models import Enrollment, LessonProgress
@@ -69,8 +67,8 @@ class CourseFigures:
 def apply_figures(enrollment: Enrollment, figures: CourseFigures) -> bool:
     """Set counters, percentage and status from `figures` (same transaction).
 
-    Returns True when this moved the enrollment to `completed` for the first time, so that the
-    caller runs `on_enrollment_completed` once its commit has succeeded.
+    Returns True when this moved the enrollment to `completed` for the first time, which
+    announces `enrollment.completed` (its subscribers write in this transaction).
     """
     total, completed = figures.total_lessons, figures.completed_lessons
     enrollment.total_lessons_count = total
@@ -84,6 +82,8 @@ def apply_figures(enrollment: Enrollment, figures: CourseFigures) -> bool:
             enrollment.status = "completed"
             first_completion = enrollment.completed_at is None
             enrollment.completed_at = enrollment.completed_at or utcnow()
+            if first_completion:
+                events.emit(events.ENROLLMENT_COMPLETED, enrollment=enrollment)
     elif enrollment.status == "completed":
         enrollment.status = "active"  # lessons were added after completion
     return first_completion
@@ -170,23 +170,9 @@ def recompute_course_enrollments(course_id: uuid.UUID) -> None:
         .join(Lesson, Lesson.id == LessonProgress.lesson_id)
         .where(Lesson.course_id == course_id)
         .group_by(LessonProgress.enrollment_id))}
-    completed_now = [enrollment for enrollment in enrollments if apply_figures(
-        enrollment, CourseFigures(total, *(int(value) for value in per_enrollment.get(enrollment.id, (0, 0)))))]
-    db.session.commit()
-    for enrollment in completed_now:
-        after_learning_write(enrollment, True)
-
-
-def on_enrollment_completed(enrollment_id: uuid.UUID) -> None:
-    """The hook run once an enrollment's first transition to `completed` is committed."""
-    schedule_certificate(enrollment_id)
-
-
-def after_learning_write(enrollment: Enrollment, became_completed: bool) -> None:
-    """What follows a committed progress change: fresh analytics, and the completion hook."""
-    invalidate_course_analytics(enrollment.course_id)
-    if became_completed:
-        on_enrollment_completed(enrollment.id)
+    for enrollment in enrollments:
+        apply_figures(enrollment, CourseFigures(total, *(int(value) for value in per_enrollment.get(enrollment.id, (0, 0)))))
+    commit()
 
 
 # --- enrolling ----------------------------------------------------------------------------------
@@ -213,16 +199,15 @@ def enroll(course_id: uuid.UUID, user: User) -> Enrollment:
                             status="active", progress_percentage=Decimal("0.00"), completed_lessons_count=0,
                             total_lessons_count=total_lessons, total_time_spent_seconds=0)
     db.session.add(enrollment)
+    events.emit(events.ENROLLMENT_CREATED, enrollment=enrollment)
     try:
-        db.session.commit()
+        commit()
     except IntegrityError:
         db.session.rollback()
         existing = find_enrollment(user.id, course_id)
         if existing is None:
             raise
         return existing
-    invalidate_course_listings(enrollment.course_id)  # the course's enrollment count
-    after_learning_write(enrollment, False)
     return enrollment
 
 
@@ -368,7 +353,7 @@ def _locked_for_learning(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: U
 
 
 def _record_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
-                     changes: dict[str, Any] | None) -> tuple[Enrollment, LessonProgress, bool]:
+                     changes: dict[str, Any] | None) -> LessonProgress:
     """One progress transaction: `changes` for PUT …/progress, None to complete the lesson.
 
     Five statements with the caller's: the enrollment (locked) with the checks' facts, the row and
@@ -376,31 +361,29 @@ def _record_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
     """
     enrollment = _locked_for_learning(enrollment_id, lesson_id, user, _completes(changes))
     if changes is None:
-        progress, became_completed = write_progress(enrollment, lesson_id,
-                                                    lambda progress, _is_new: mark_completed(progress))
+        progress, _ = write_progress(enrollment, lesson_id, lambda progress, _is_new: mark_completed(progress))
     else:
-        progress, became_completed = write_progress(
-            enrollment, lesson_id, lambda progress, is_new: _apply_progress(progress, changes, is_new))
-    db.session.commit()
-    return enrollment, progress, became_completed
+        progress, _ = write_progress(enrollment, lesson_id,
+                                     lambda progress, is_new: _apply_progress(progress, changes, is_new))
+    events.emit(events.LEARNING_RECORDED, enrollment=enrollment)
+    commit()
+    return progress
 
 
 def _write_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User,
                     changes: dict[str, Any] | None) -> LessonProgress:
-    """Record progress and recompute the enrollment in one transaction; after the commit, refresh
-    analytics and run the completion hook if this write completed the course."""
+    """Record progress and recompute the enrollment in one transaction (a completion issues the
+    certificate in it too, through `enrollment.completed`)."""
     try:
-        enrollment, progress, became_completed = _record_progress(enrollment_id, lesson_id, user, changes)
+        return _record_progress(enrollment_id, lesson_id, user, changes)
     except IntegrityError:
         # Another request created this lesson's progress row first: redo the write on top of it.
         db.session.rollback()
         try:
-            enrollment, progress, became_completed = _record_progress(enrollment_id, lesson_id, user, changes)
+            return _record_progress(enrollment_id, lesson_id, user, changes)
         except IntegrityError as error:
             db.session.rollback()
             raise Conflict(PROGRESS_RACE) from error
-    after_learning_write(enrollment, became_completed)
-    return progress
 
 
 def update_progress(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, changes: dict[str, Any],
@@ -420,7 +403,6 @@ def review_course(enrollment_id: uuid.UUID, data: dict[str, Any], user: User) ->
     enrollment.rating = data["rating"]
     enrollment.review = data["review"]
     enrollment.reviewed_at = utcnow()
-    db.session.commit()
-    invalidate_course_listings(enrollment.course_id)  # the course's rating figures
-    after_learning_write(enrollment, False)
+    events.emit(events.ENROLLMENT_REVIEWED, enrollment=enrollment)
+    commit()
     return enrollment

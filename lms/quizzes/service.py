@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Subquery, and_, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lms.core.db import utcnow
+from lms.core import events
+from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
@@ -420,13 +421,11 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     if not graded:
         db.session.rollback()
         raise Forbidden(ALREADY_SUBMITTED)
-    became_completed = False
     if result.is_passed:
         enrollment = enrollments.lock_enrollment(enrollment.id)
-        became_completed = enrollments.complete_lesson(enrollment, quiz.lesson_id)
-    db.session.commit()
-    if result.is_passed:
-        enrollments.after_learning_write(enrollment, became_completed)
+        enrollments.complete_lesson(enrollment, quiz.lesson_id)
+        events.emit(events.LEARNING_RECORDED, enrollment=enrollment)
+    commit()
     return attempt_result(attempt, quiz, user, course)
 
 

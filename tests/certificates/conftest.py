@@ -1,7 +1,8 @@
 """Certificate tests: completing an enrollment; courses and enrollments come from the shared factories.
 
-Completion is driven the way the learning endpoints drive it: `complete_lesson`, commit, then
-`after_learning_write`, which runs the completion hook (and so the issuance job, inline in tests).
+Completion is driven the way the learning endpoints drive it: the enrollment locked,
+`complete_lesson`, then `commit` (the certificate record is written in that transaction by the
+`enrollment.completed` subscriber; its PDF job and mail run after the commit, inline in tests).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from sqlalchemy import select
 from lms.certificates.models import Certificate
 from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
-from lms.enrollments.service import after_learning_write, complete_lesson, lock_enrollment
+from lms.core.db import commit
+from lms.enrollments.service import complete_lesson, lock_enrollment
 from lms.extensions import db
 from lms.users.models import User
 from tests.factories import lessons_of
@@ -25,8 +27,7 @@ API = "/api/v1/certificates"
 def finish_lesson(enrollment: Enrollment, lesson_id: uuid.UUID) -> bool:
     """Complete one lesson as the learning endpoints do; True when this completed the course."""
     became_completed = complete_lesson(lock_enrollment(enrollment.id), lesson_id)
-    db.session.commit()
-    after_learning_write(enrollment, became_completed)
+    commit()
     return became_completed
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 
-from lms.certificates import service
+from lms.core.db import utcnow
 from lms.extensions import db
-from tests.certificates.conftest import API, certificates_of, finish_course, finish_lesson
+from tests.certificates.conftest import API, certificates_of, finish_lesson
 from tests.factories import lessons_of
 
 
@@ -17,11 +18,11 @@ def generate(client, enrollment_id, headers):
 
 
 @pytest.fixture
-def completed(enrollment, monkeypatch):
-    """A completed enrollment whose certificate was not issued (its job has not run yet)."""
-    with monkeypatch.context() as patched:
-        patched.setattr(service, "enqueue", lambda *args, **kwargs: None)
-        finish_course(enrollment)
+def completed(student, instructor, make_course, make_enrollment):
+    """A completed enrollment without a certificate: completed before certificates were issued in
+    the completing transaction (data of an earlier version)."""
+    enrollment = make_enrollment(student, make_course(instructor, lessons=1), status="completed",
+                                 completed_at=utcnow(), progress_percentage=Decimal("100"))
     assert certificates_of(enrollment.id) == []
     return enrollment
 

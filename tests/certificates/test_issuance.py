@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 
 from lms.certificates import service
 from lms.certificates.models import Certificate
+from lms.core.db import commit
 from lms.core.storage import LocalStorage, StorageError, get_storage
+from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
+from lms.enrollments.service import complete_lesson, lock_enrollment
 from lms.extensions import db
-from tests.certificates.conftest import certificates_of, finish_course, finish_lesson
+from tests.certificates.conftest import API, certificates_of, finish_course, finish_lesson
 from tests.conftest import run_concurrently
 from tests.factories import lessons_of
 
@@ -72,34 +75,66 @@ def test_passing_the_final_quiz_issues_one_certificate(student, instructor, make
     assert len(mail_outbox.to(student.email)) == 1
 
 
-def test_completion_schedules_the_issuance_job_on_the_default_queue(enrollment, monkeypatch):
-    calls = []
-    monkeypatch.setattr(service, "enqueue", lambda func, *args, **kwargs: calls.append((func, args, kwargs)))
+def test_the_record_is_written_by_the_completing_transaction_and_the_pdf_by_a_job(enrollment, monkeypatch):
+    """Right after the completing commit the certificate exists (§5.35); only its PDF waits for the job."""
+    jobs = []
+    monkeypatch.setattr(service, "enqueue", lambda func, *args, **kwargs: jobs.append((func, args, kwargs)))
 
     finish_course(enrollment)
 
-    assert calls == [(service.issue_certificate, (str(enrollment.id),), {})]
-    assert certificates_of(enrollment.id) == []
+    [certificate] = certificates_of(enrollment.id)
+    assert certificate.storage_key is None
+    db.session.refresh(enrollment)
+    assert enrollment.certificate_issued_at == certificate.issued_at
+    assert jobs == [(service.render_certificate_pdf, (str(certificate.id),), {})]
 
 
-def test_running_the_job_twice_leaves_one_certificate_and_one_mail(student, enrollment, mail_outbox):
+def test_a_completion_that_rolls_back_leaves_no_certificate_and_no_job(enrollment, monkeypatch, mail_outbox):
+    jobs = []
+    monkeypatch.setattr(service, "enqueue", lambda func, *args, **kwargs: jobs.append(func))
+    for lesson in lessons_of(db.session.get(Course, enrollment.course_id)):
+        complete_lesson(lock_enrollment(enrollment.id), lesson.id)
+
+    db.session.rollback()
+
+    assert certificate_count() == 0
+    assert jobs == [] and mail_outbox.messages == []
+
+
+def test_rendering_twice_keeps_one_file_and_sends_no_second_mail(app, student, enrollment, mail_outbox):
     finish_course(enrollment)
-    [issued] = certificates_of(enrollment.id)
+    [certificate] = certificates_of(enrollment.id)
+    stored = Path(app.config["CERTIFICATES_DIR"]) / certificate.storage_key
+    first_render = stored.read_bytes()
 
-    service.issue_certificate(enrollment.id)
-    service.issue_certificate(str(enrollment.id))
+    service.render_certificate_pdf(certificate.id)
+    service.render_certificate_pdf(str(certificate.id))
 
-    assert certificates_of(enrollment.id) == [issued]
+    assert stored.read_bytes() == first_render
     assert len(mail_outbox.to(student.email)) == 1
 
 
-def test_a_job_that_loses_the_race_returns_the_winner_s_certificate(app, enrollment, mail_outbox, monkeypatch):
+def test_rendering_an_unknown_certificate_does_nothing(mail_outbox):
+    service.render_certificate_pdf(uuid.uuid4())
+
+    assert mail_outbox.messages == []
+
+
+def test_issuing_again_returns_the_existing_certificate(enrollment, mail_outbox):
+    finish_course(enrollment)
+    [issued] = certificates_of(enrollment.id)
+
+    again = service.issue_record(db.session.get(Enrollment, enrollment.id))
+
+    assert again.id == issued.id
+    assert certificates_of(enrollment.id) == [issued]
+
+
+def test_an_issuance_that_loses_the_race_returns_the_winner_s_certificate(enrollment, mail_outbox, monkeypatch):
     """The loser's view: its check saw no certificate, then its insert met the winner's row."""
     finish_course(enrollment)
     [winner] = certificates_of(enrollment.id)
     mail_outbox.clear()
-    directory = Path(app.config["CERTIFICATES_DIR"])
-    files_before = set(directory.glob("*.pdf"))
     real_find = service.find_certificate_for_enrollment
     checks = []
 
@@ -109,21 +144,12 @@ def test_a_job_that_loses_the_race_returns_the_winner_s_certificate(app, enrollm
 
     monkeypatch.setattr(service, "find_certificate_for_enrollment", first_check_misses)
 
-    certificate = service.issue_for_enrollment(db.session.get(Enrollment, enrollment.id))
+    certificate = service.issue_record(db.session.get(Enrollment, enrollment.id))
+    commit()
 
     assert len(checks) == 2  # the pre-check, then the look-up after the refused insert
     assert certificate.id == winner.id
     assert certificates_of(enrollment.id) == [winner]
-    assert mail_outbox.messages == []
-    assert set(directory.glob("*.pdf")) == files_before
-
-
-def test_the_job_does_nothing_for_an_enrollment_that_is_not_completed(enrollment, mail_outbox):
-
-    service.issue_certificate(enrollment.id)
-    service.issue_certificate(uuid.uuid4())
-
-    assert certificate_count() == 0
     assert mail_outbox.messages == []
 
 
@@ -144,37 +170,21 @@ def test_a_number_drawn_twice_is_drawn_again(student, make_user, instructor, mak
     assert (Path(app.config["CERTIFICATES_DIR"]) / taken.storage_key).read_bytes() == taken_pdf
 
 
-def test_a_certificate_that_cannot_be_stored_is_not_issued(enrollment, monkeypatch, mail_outbox):
-    def refuse(self, key, data, content_type):
-        raise StorageError("disk full")
+def test_a_pdf_that_cannot_be_stored_leaves_the_certificate_issued(enrollment, monkeypatch, client, student,
+                                                                    auth_headers):
+    """Storage down when the job runs: the certificate stands, and its PDF is made on the first download."""
+    with monkeypatch.context() as patched:
+        patched.setattr(LocalStorage, "save", lambda self, key, data, content_type: (_ for _ in ()).throw(
+            StorageError("disk full")))
+        finish_course(enrollment)  # the inline job fails; the completion and the record stand
 
-    monkeypatch.setattr(LocalStorage, "save", refuse)
-
-    finish_course(enrollment)  # the inline job fails; the completion itself stands
-
+    [certificate] = certificates_of(enrollment.id)
+    assert certificate.storage_key is None
     db.session.refresh(enrollment)
-    assert enrollment.status == "completed"
-    assert enrollment.certificate_issued_at is None
-    assert certificate_count() == 0
-    assert mail_outbox.messages == []
-
-
-def test_a_failed_commit_leaves_no_certificate_file(enrollment, monkeypatch, app):
-    monkeypatch.setattr(service, "enqueue", lambda *args, **kwargs: None)
-    finish_course(enrollment)
-    numbers = iter(["CERT-20260101-000001"])
-    monkeypatch.setattr(service, "new_certificate_number", lambda: next(numbers))
-
-    def database_down():
-        raise RuntimeError("connection lost")
-
-    monkeypatch.setattr(db.session, "commit", database_down)
-    with pytest.raises(RuntimeError):
-        service.issue_certificate(enrollment.id)
-
-    assert not (Path(app.config["CERTIFICATES_DIR"]) / "CERT-20260101-000001.pdf").exists()
-    monkeypatch.undo()
-    assert certificate_count() == 0
+    assert (enrollment.status, enrollment.certificate_issued_at) == ("completed", certificate.issued_at)
+    download = client.get(f"{API}/{certificate.id}/download", headers=auth_headers(student))
+    assert download.status_code == 200
+    assert download.data.startswith(b"%PDF-")
 
 
 # --- races between threads, with real commits -----------------------------------------------------
@@ -194,21 +204,21 @@ def in_own_session(app, work: Callable[[], object]) -> Callable[[FlaskClient], o
 
 @pytest.mark.postgres
 @pytest.mark.real_commits
-def test_racing_issuance_jobs_leave_one_certificate_and_one_mail(app, enrollment, mail_outbox, monkeypatch):
-    monkeypatch.setattr(service, "enqueue", lambda *args, **kwargs: None)
-    finish_course(enrollment)
-    monkeypatch.undo()
-    enrollment_id = enrollment.id
+def test_racing_renderings_store_one_file(app, enrollment, monkeypatch):
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "enqueue", lambda *args, **kwargs: None)
+        finish_course(enrollment)
+    [certificate] = certificates_of(enrollment.id)
+    certificate_id = certificate.id
     db.session.remove()
     directory = Path(app.config["CERTIFICATES_DIR"])
     files_before = set(directory.glob("*.pdf"))
-    issue = in_own_session(app, lambda: service.issue_certificate(enrollment_id))
+    render = in_own_session(app, lambda: service.render_certificate_pdf(certificate_id))
 
-    run_concurrently(app, [issue] * 4)  # re-raises any call's exception
+    run_concurrently(app, [render] * 4)  # re-raises any call's exception
 
-    [certificate] = certificates_of(enrollment_id)
-    assert len(mail_outbox.wait_for(1)) == 1
-    assert set(directory.glob("*.pdf")) - files_before == {directory / certificate.storage_key}
+    [stored] = certificates_of(enrollment.id)
+    assert set(directory.glob("*.pdf")) - files_before == {directory / stored.storage_key}
 
 
 @pytest.mark.postgres
@@ -247,3 +257,20 @@ def test_deleting_a_course_removes_its_certificates_and_their_files(client, issu
     db.session.expire_all()
     assert db.session.get(Certificate, certificate_id) is None
     assert not storage.exists(key)
+
+
+def test_the_completing_request_answers_with_the_certificate_in_place(client, student, enrollment, monkeypatch,
+                                                                     auth_headers):
+    """Even when the PDF job is lost, the completion's reader finds the certificate at once (§5.35)."""
+    monkeypatch.setattr(service, "enqueue", lambda *args, **kwargs: None)
+    headers = auth_headers(student)
+    [lesson] = lessons_of(db.session.get(Course, enrollment.course_id))
+
+    completing = client.post(f"/api/v1/enrollments/{enrollment.id}/lessons/{lesson.id}/complete", headers=headers)
+
+    assert completing.status_code == 200
+    issued_at = client.get(f"/api/v1/enrollments/{enrollment.id}", headers=headers).get_json()["certificate_issued_at"]
+    [listed] = client.get(f"{API}/my-certificates", headers=headers).get_json()["certificates"]
+    assert issued_at is not None and listed["issued_at"] == issued_at
+    verified = client.get(f"{API}/verify/{listed['certificate_number']}").get_json()
+    assert verified["valid"] is True

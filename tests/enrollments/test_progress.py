@@ -265,7 +265,7 @@ def test_an_admin_may_complete_a_quiz_lesson_for_a_student(client, enrollment, c
 # --- recomputation and completion -----------------------------------------------------------------
 
 def test_completing_lessons_recomputes_the_enrollment_and_fires_the_hook_once(
-        client, enrollment, lessons, course, student, auth_headers, make_lesson, certificate_calls):
+        client, enrollment, lessons, course, student, auth_headers, make_lesson, completions):
     headers = auth_headers(student)
 
     first = client.post(complete_url(enrollment, lessons[0]), headers=headers)
@@ -281,10 +281,10 @@ def test_completing_lessons_recomputes_the_enrollment_and_fires_the_hook_once(
     assert (done["completed_lessons_count"], done["progress_percentage"], done["status"]) == (3, "100.00",
                                                                                                "completed")
     assert done["completed_at"] is not None
-    assert certificate_calls == [enrollment.id]
+    assert completions == [enrollment.id]
 
     client.post(complete_url(enrollment, lessons[2]), headers=headers)  # completing again changes nothing
-    assert certificate_calls == [enrollment.id]
+    assert completions == [enrollment.id]
 
     # A lesson added later reopens the course at the next progress write...
     new_lesson = make_lesson(course)
@@ -296,7 +296,7 @@ def test_completing_lessons_recomputes_the_enrollment_and_fires_the_hook_once(
     # ...and finishing it completes the course again without a second certificate.
     client.post(complete_url(enrollment, new_lesson), headers=headers)
     assert read_enrollment(client, enrollment, headers)["status"] == "completed"
-    assert certificate_calls == [enrollment.id]
+    assert completions == [enrollment.id]
 
 
 def test_complete_is_idempotent(client, enrollment, lessons, student, auth_headers):
@@ -312,7 +312,7 @@ def test_complete_is_idempotent(client, enrollment, lessons, student, auth_heade
 def test_progress_writes_refresh_the_courses_analytics(client, enrollment, lessons, student, auth_headers,
                                                        monkeypatch):
     refreshed: list[uuid.UUID] = []
-    monkeypatch.setattr("lms.enrollments.service.invalidate_course_analytics", refreshed.append)
+    monkeypatch.setattr("lms.analytics.cache.invalidate_course_analytics", refreshed.append)
 
     client.put(progress_url(enrollment, lessons[0]), headers=auth_headers(student), json={})
 
@@ -322,7 +322,7 @@ def test_progress_writes_refresh_the_courses_analytics(client, enrollment, lesso
 @pytest.mark.postgres
 @pytest.mark.real_commits
 def test_concurrent_completions_count_every_lesson_and_complete_the_course_once(
-        app, enrollment, lessons, student, auth_headers, certificate_calls):
+        app, enrollment, lessons, student, auth_headers, completions):
     headers = auth_headers(student)
     urls = [complete_url(enrollment, lesson) for lesson in lessons]
 
@@ -335,7 +335,7 @@ def test_concurrent_completions_count_every_lesson_and_complete_the_course_once(
     db.session.expire_all()
     stored = db.session.get(Enrollment, enrollment.id)
     assert (stored.completed_lessons_count, stored.status) == (3, "completed")
-    assert len(certificate_calls) == 1
+    assert len(completions) == 1
 
 
 @pytest.mark.postgres
@@ -357,7 +357,7 @@ def test_concurrent_first_writes_for_one_lesson_leave_one_progress_row(app, enro
 
 
 def test_deleting_the_last_unfinished_lesson_completes_the_enrollment(client, enrollment, lessons, student,
-                                                                      instructor, auth_headers, certificate_calls):
+                                                                      instructor, auth_headers, completions):
     for lesson in lessons[:2]:
         client.post(complete_url(enrollment, lesson), headers=auth_headers(student))
 
@@ -366,7 +366,7 @@ def test_deleting_the_last_unfinished_lesson_completes_the_enrollment(client, en
     assert response.status_code == 204
     body = read_enrollment(client, enrollment, auth_headers(student))
     assert (body["status"], body["progress_percentage"], body["total_lessons_count"]) == ("completed", "100.00", 2)
-    assert certificate_calls == [enrollment.id]
+    assert completions == [enrollment.id]
 
 
 # --- reviews --------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 
@@ -12,13 +11,6 @@ from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.quizzes.models import Question, Quiz
 from lms.users.models import User
-
-MC_OPTIONS = [
-    {"option_id": "a", "option_text": "Paris", "is_correct": True},
-    {"option_id": "b", "option_text": "Lyon", "is_correct": False},
-    {"option_id": "c", "option_text": "Nice", "is_correct": False},
-]
-
 
 def quiz_url(course_id, quiz_id=None, suffix: str = "") -> str:
     url = f"/api/v1/courses/{course_id}/quizzes"
@@ -29,26 +21,6 @@ def quiz_url(course_id, quiz_id=None, suffix: str = "") -> str:
 
 def attempts_url(quiz_id, suffix: str = "") -> str:
     return f"/api/v1/quizzes/{quiz_id}/attempts{suffix}"
-
-
-@pytest.fixture
-def make_question():
-    def factory(quiz: Quiz, question_type: str = "multiple_choice", *, points: str = "1",
-                correct_answer: str | None = None, options: list[dict] | None = None,
-                text: str | None = None) -> Question:
-        if question_type == "multiple_choice" and options is None:
-            options = [dict(option) for option in MC_OPTIONS]
-        if correct_answer is None:
-            correct_answer = {"true_false": "true", "short_answer": "Paris"}.get(question_type)
-        order = len(db.session.query(Question.id).filter(Question.quiz_id == quiz.id).all()) + 1
-        question = Question(quiz_id=quiz.id, question_text=text or f"Question {order}?", question_type=question_type,
-                            points=Decimal(points), options=options, correct_answer=correct_answer,
-                            explanation="Because.", order_index=order)
-        db.session.add(question)
-        db.session.commit()
-        return question
-
-    return factory
 
 
 @dataclass

@@ -452,7 +452,7 @@ def test_a_quiz_without_a_time_limit_accepts_late_submissions(client, world, aut
 # --- completing the course -----------------------------------------------------------------------
 
 def test_passing_the_quiz_of_the_last_lesson_completes_the_enrollment_once(client, world, auth_headers,
-                                                                            certificate_calls):
+                                                                            completions):
     headers = auth_headers(world.student)
     world.quiz.max_attempts = None
     db.session.commit()
@@ -466,10 +466,10 @@ def test_passing_the_quiz_of_the_last_lesson_completes_the_enrollment_once(clien
     assert (enrollment.status, enrollment.progress_percentage, enrollment.completed_lessons_count) == (
         "completed", Decimal("100.00"), 1)
     assert enrollment.completed_at is not None
-    assert certificate_calls == [world.enrollment.id]
+    assert completions == [world.enrollment.id]
 
 
-def test_passing_with_lessons_left_only_advances_progress(client, world, make_lesson, auth_headers, certificate_calls):
+def test_passing_with_lessons_left_only_advances_progress(client, world, make_lesson, auth_headers, completions):
     make_lesson(world.course, lesson_type="text")
     headers = auth_headers(world.student)
     attempt = start(client, headers, world.quiz.id).get_json()
@@ -479,17 +479,17 @@ def test_passing_with_lessons_left_only_advances_progress(client, world, make_le
     enrollment = db.session.get(Enrollment, world.enrollment.id)
     db.session.refresh(enrollment)
     assert (enrollment.status, enrollment.progress_percentage) == ("active", Decimal("50.00"))
-    assert certificate_calls == []
+    assert completions == []
 
 
-def test_failing_completes_nothing(client, world, auth_headers, certificate_calls):
+def test_failing_completes_nothing(client, world, auth_headers, completions):
     headers = auth_headers(world.student)
     attempt = start(client, headers, world.quiz.id).get_json()
 
     submit(client, headers, world.quiz.id, attempt["id"], [])
 
     db.session.refresh(world.enrollment)
-    assert (world.enrollment.status, certificate_calls) == ("active", [])
+    assert (world.enrollment.status, completions) == ("active", [])
 
 
 # --- my attempts and one attempt -----------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_concurrent_starts_never_exceed_max_attempts(app, world, auth_headers):
     assert attempt_count(world.quiz.id) == 2
 
 
-def test_concurrent_submissions_grade_once(app, client, world, auth_headers, certificate_calls):
+def test_concurrent_submissions_grade_once(app, client, world, auth_headers, completions):
     headers = auth_headers(world.student)
     attempt_id = client.post(attempts_url(world.quiz.id), headers=headers).get_json()["id"]
     url, body = attempts_url(world.quiz.id, f"/{attempt_id}/submit"), {"answers": world.perfect_answers()}
@@ -66,7 +66,7 @@ def test_concurrent_submissions_grade_once(app, client, world, auth_headers, cer
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [403] * (THREADS - 1)
     assert {body["detail"] for status, body in results if status == 403} == {"Attempt is already submitted"}
-    assert certificate_calls == [world.enrollment.id]
+    assert completions == [world.enrollment.id]
     with db.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(LessonProgress)) == 1
         assert connection.scalar(select(QuizAttempt.status).where(QuizAttempt.id == uuid.UUID(attempt_id))) == "graded"

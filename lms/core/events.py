@@ -1,0 +1,62 @@
+"""Domain events: a service announces what happened, the modules that react subscribe.
+
+    events.emit(events.ENROLLMENT_COMPLETED, enrollment=enrollment)
+
+A module never calls up into the modules that react to its news (courses into analytics,
+enrollments into certificates); it emits an event, and they subscribe:
+
+    @events.on(events.ENROLLMENT_COMPLETED)                      # inside the emitter's transaction
+    def issue_certificate(enrollment, **_): ...
+
+    @events.on(events.ENROLLMENT_CREATED, after_commit=True)     # once that transaction committed
+    def refresh_listings(enrollment, **_): ...
+
+A subscriber runs at once, inside the emitting transaction, so the rows it writes commit or roll
+back with the change that caused the event. An `after_commit` subscriber (jobs, mails, cache
+invalidation: effects that must not happen for a change that rolled back) is queued on the
+session and runs when the service commits through `lms.core.db.commit`; a rollback drops it.
+Subscribers receive the event's payload as keyword arguments (and should accept more with `**_`,
+so that an event may gain fields).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from blinker import Namespace
+
+from lms.core.db import after_commit as run_after_commit
+
+ENROLLMENT_CREATED = "enrollment.created"
+ENROLLMENT_COMPLETED = "enrollment.completed"
+ENROLLMENT_REVIEWED = "enrollment.reviewed"
+LEARNING_RECORDED = "learning.recorded"  # progress of an enrollment changed (payload: enrollment)
+
+_signals = Namespace()
+
+
+def on(event: str, *, after_commit: bool = False) -> Callable[[Callable], Callable]:
+    """Subscribe the decorated function to `event` (for the life of the process)."""
+
+    def decorator(subscriber: Callable) -> Callable:
+        if after_commit:
+            def receive(_sender, **payload: Any) -> None:
+                run_after_commit(functools.partial(subscriber, **payload))
+        else:
+            def receive(_sender, **payload: Any) -> None:
+                subscriber(**payload)
+        _signals.signal(event).connect(receive, weak=False)
+        return subscriber
+
+    return decorator
+
+
+def signal(event: str):
+    """The blinker signal behind `event` (e.g. for `signal(...).connected_to(receiver)` in tests)."""
+    return _signals.signal(event)
+
+
+def emit(event: str, **payload: Any) -> None:
+    """Announce `event` to its subscribers (see the module docstring for when each runs)."""
+    _signals.signal(event).send(None, **payload)
