@@ -77,6 +77,7 @@ SETTINGS: list[Setting] = [
     Setting("ALGORITHM", str, "HS256"),
     Setting("ACCESS_TOKEN_EXPIRE_MINUTES", int, 15),
     Setting("REFRESH_TOKEN_EXPIRE_DAYS", int, 30),
+    Setting("REFRESH_TOKEN_REUSE_GRACE_SECONDS", int, 0),
     Setting("PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", int, 30),
     Setting("EMAIL_VERIFICATION_TOKEN_EXPIRE_MINUTES", int, 1440),
     Setting("MFA_CHALLENGE_TOKEN_EXPIRE_MINUTES", int, 10),

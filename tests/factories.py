@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.core.db import utcnow
+from lms.assignments.models import Assignment, Submission
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
@@ -142,6 +143,33 @@ def make_question():
         db.session.add(question)
         db.session.commit()
         return question
+
+    return factory
+
+
+@pytest.fixture
+def make_assignment():
+    """`make_assignment(course, published=True, **fields)`; published means status and flag both set."""
+
+    def factory(course: Course, *, published: bool = True, **fields) -> Assignment:
+        values = {"title": f"Assignment {uuid.uuid4().hex[:8]}", "max_points": 10,
+                  "status": "published" if published else "draft", "is_published": published, **fields}
+        assignment = Assignment(course_id=course.id, instructor_id=course.instructor_id, **values)
+        db.session.add(assignment)
+        db.session.commit()
+        return assignment
+
+    return factory
+
+
+@pytest.fixture
+def make_submission():
+    def factory(assignment: Assignment, enrollment: Enrollment, **fields) -> Submission:
+        submission = Submission(assignment_id=assignment.id, enrollment_id=enrollment.id, submitted_at=utcnow(),
+                                status="submitted", content="My answer", **fields)
+        db.session.add(submission)
+        db.session.commit()
+        return submission
 
     return factory
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -116,3 +117,79 @@ def test_no_anonymous_request_gets_a_server_error(app):
 def test_no_admin_request_gets_a_server_error(app, admin, auth_headers):
     failures = server_errors(app, headers=auth_headers(admin))
     assert not failures, "\n\n".join(failures)
+
+
+# --- hostile values in every JSON body (§5.23, §5.36) ----------------------------------------------
+# Values that JSON can carry but no column can store or no encoder can encode. Each operation with a
+# JSON body gets a body built from its schema, then one field at a time is replaced by each hostile
+# value of its type: a lone surrogate in a string, a non-finite or overflowing number, an integer on
+# either side of the 32- and 64-bit boundaries. Nothing may answer 5xx.
+
+HOSTILE_STRINGS = ['"\\ud800"', '"x\\udfffy"', '"\\u0000"']
+HOSTILE_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"]
+HOSTILE_INTEGERS = [str(value) for value in (2**31 - 1, 2**31, -(2**31) - 1, 2**63 - 1, 2**63, 2**64, -(2**63) - 1)]
+
+
+def _resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    if "allOf" in schema:
+        merged: dict = {"properties": {}}
+        for part in schema["allOf"]:
+            merged["properties"].update(_resolve(spec, part).get("properties", {}))
+        return merged
+    return schema
+
+
+def _hostile_values(spec: dict, schema: dict) -> list[str]:
+    schema = _resolve(spec, schema)
+    kind = schema.get("type")
+    if kind == "integer":
+        return HOSTILE_INTEGERS + HOSTILE_NUMBERS[:2]
+    if kind == "number":
+        return HOSTILE_NUMBERS
+    if kind == "string":
+        return HOSTILE_STRINGS + (HOSTILE_NUMBERS[:2] if schema.get("format") == "decimal" else [])
+    if kind in ("object", None) and not schema.get("properties"):
+        return ['{"free": "\\ud800"}', '{"free": NaN}', '{"free": 1e400}']  # free-form metadata
+    if kind == "array":
+        return [f"[{value}]" for value in _hostile_values(spec, schema.get("items", {}))[:3]]
+    return []
+
+
+def json_body_operations(spec: dict):
+    """(method, path, properties) of every operation that takes a JSON body."""
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {}) if method in HTTP_METHODS else {}
+            if "application/json" in content:
+                schema = _resolve(spec, content["application/json"]["schema"])
+                yield method, path, schema.get("properties", {})
+
+
+def hostile_requests(spec: dict):
+    for method, path, properties in json_body_operations(spec):
+        url = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", path)
+        for name, field in properties.items():
+            if field.get("readOnly"):
+                continue
+            for value in _hostile_values(spec, field):
+                yield method, url, f'{{"{name}": {value}}}'
+
+
+def test_every_json_body_has_fields_to_try(client):
+    spec = client.get("/openapi.json").get_json()
+    assert len(list(hostile_requests(spec))) > 300
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "admin", "student"])
+def test_no_hostile_value_in_a_json_body_gets_a_server_error(client, auth_headers, make_user, caller):
+    spec = client.get("/openapi.json").get_json()
+    headers = {} if caller == "anonymous" else auth_headers(make_user(caller))
+    server_errors = []
+    for method, url, body in hostile_requests(spec):
+        response = client.open(url, method=method.upper(), data=body, content_type="application/json",
+                               headers=headers)
+        if response.status_code >= 500:
+            server_errors.append(f"{method.upper()} {url} {body}: {response.status_code}")
+    assert server_errors == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
-from lms.core.schemas import UTCDateTime, non_negative_int, one_of
+from lms.core.schemas import HttpUrl, UTCDateTime, non_negative_int, one_of
+from lms.files.service import download_path, file_id_of_download_path
 
 MAX_FILE_URLS = 20
 
@@ -13,6 +14,33 @@ MAX_FILE_URLS = 20
 def _urls(**kwargs) -> ma.fields.List:
     return ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=2048)),
                           validate=ma.validate.Length(max=MAX_FILE_URLS), **kwargs)
+
+
+class SubmissionFileUrl(HttpUrl):
+    """A link to submitted work: an absolute http(s) URL, or the download path of an upload.
+
+    Whose upload a download URL names is the service's question (it needs the database); here only
+    the form is checked, so that a malformed value is a 422 naming its place in the list.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"format": "uri-reference", **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+            if file_id_of_download_path(value) is None:
+                raise ma.ValidationError(
+                    f"Not a valid URL: the only paths accepted are file downloads, {download_path('<id>')}.")
+            return value
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+_FILE_URLS = (
+    "Links to the work: absolute http(s) URLs of documents kept elsewhere, stored as sent; or download "
+    "URLs of files the caller uploaded through /files (/api/v1/files/download/<id>, relative or absolute "
+    "on this API's host), stored in that relative form, which the instructor grading the submission may "
+    "download. A download URL of a file someone else uploaded is a 400."
+)
 
 
 # --- assignments ------------------------------------------------------------------------------
@@ -87,8 +115,8 @@ class SubmissionCreateSchema(ma.Schema):
     assignment_id = ma.fields.UUID(required=True)
     enrollment_id = ma.fields.UUID(required=True, metadata={"description": "The caller's own enrollment"})
     content = ma.fields.String(allow_none=True)
-    file_urls = _urls(allow_none=True, metadata={
-        "description": "Download URLs (/api/v1/files/download/<id>) of files the caller uploaded"})
+    file_urls = ma.fields.List(SubmissionFileUrl(), allow_none=True, validate=ma.validate.Length(max=MAX_FILE_URLS),
+                               metadata={"description": _FILE_URLS})
     submission_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
     submission_metadata = ma.fields.Dict(allow_none=True)
     # Accepted for compatibility with existing clients, then dropped.

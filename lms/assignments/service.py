@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import current_app, request
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,12 +21,12 @@ from lms.core.mail import send_email
 from lms.core.pagination import skip_limit
 from lms.core.permissions import Role
 from lms.courses.models import Course
-from lms.courses.service import can_manage_course, get_managed_course, get_visible_course
+from lms.courses.service import can_manage_course, get_managed_course, get_visible_course, teaches_course
 from lms.enrollments.models import Enrollment
 from lms.enrollments.service import LEARNING_STATUSES, is_learning
 from lms.extensions import db
 from lms.files.models import StoredFile
-from lms.files.service import download_path, file_id_of_download_path
+from lms.files.service import download_path, file_id_of_download_url, points_at_downloads
 from lms.users.models import User
 
 ASSIGNMENT_NOT_FOUND = "Assignment not found"
@@ -39,6 +37,8 @@ DUPLICATE_SUBMISSION = "A submission already exists for this assignment and enro
 MANAGE_DENIED = "Not authorized to manage assignments for this course"
 LIST_DENIED = "Not authorized to view assignments for this course"
 ENROLLMENT_INACTIVE = "Only active or completed enrollments can submit assignments"
+NOT_A_DOWNLOAD_URL = "file_urls must be download URLs of files you uploaded through /files"
+NOT_YOUR_UPLOAD = "file_urls may only reference files you uploaded"
 GRADED_SUBJECT = "Your submission has been graded"
 # The grade scale when neither the request nor the assignment gives a maximum.
 DEFAULT_MAX_GRADE = 100.0
@@ -50,7 +50,7 @@ def is_open_to_students(assignment: Assignment) -> bool:
 
 def _is_course_instructor(user: User, course: Course) -> bool:
     """Writes are the teaching instructor's alone (admins read, but do not author or grade)."""
-    return course.instructor_id == user.id
+    return teaches_course(user, course.instructor_id)
 
 
 # --- assignments ------------------------------------------------------------------------------
@@ -126,29 +126,39 @@ def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
 
 # --- submissions ------------------------------------------------------------------------------
 
-def _own_file_urls(urls: list[str], user: User) -> list[str]:
-    """Every URL must be the download URL of a file the caller uploaded through /files.
+def _checked_file_urls(urls: list[str], user: User) -> list[str]:
+    """The links to store, in order and without repeats (contract §5.33).
 
-    Relative (`/api/v1/files/download/<id>`) or absolute on this API's own origin; checked with one
-    query for all of them. Returned in the canonical relative form, which is what is stored (the
-    files module finds a submission's attachments by it).
+    The schema has let through only absolute http(s) URLs and download paths of this API. A URL of
+    this API's file downloads, however spelled, must be the plain download URL of a file the caller
+    uploaded (one query checks them all) and is stored as its canonical download path: that form,
+    and only that, lets the grading instructor download the file. Any other link is stored as sent
+    and grants nothing.
     """
-    own_origins = {urlsplit(current_app.config["PUBLIC_API_BASE_URL"])[:2], urlsplit(request.host_url)[:2]}
-    wanted: dict[uuid.UUID, str] = {}
+    stored: list[str] = []
+    uploads: dict[uuid.UUID, str] = {}
     for url in urls:
-        parts = urlsplit(url.strip())
-        is_own_origin = (parts.scheme, parts.netloc) == ("", "") or (parts.scheme, parts.netloc) in own_origins
-        file_id = (file_id_of_download_path(parts.path)
-                   if is_own_origin and not parts.query and not parts.fragment else None)
+        if not points_at_downloads(url):
+            stored.append(url)
+            continue
+        file_id = file_id_of_download_url(url)
         if file_id is None:
-            raise BadRequest(f"file_urls must be download URLs of files you uploaded through /files: {url}")
-        wanted[file_id] = url
-    found = set(db.session.scalars(
-        select(StoredFile.id).where(StoredFile.id.in_(wanted), StoredFile.uploaded_by == user.id)))
-    for file_id, url in wanted.items():
-        if file_id not in found:
-            raise BadRequest(f"file_urls may only reference files you uploaded: {url}")
-    return [download_path(file_id) for file_id in wanted]
+            raise BadRequest(f"{NOT_A_DOWNLOAD_URL}: {url}")
+        uploads.setdefault(file_id, url)
+        stored.append(download_path(file_id))
+    _check_uploaded_by(user, uploads)
+    return list(dict.fromkeys(stored))
+
+
+def _check_uploaded_by(user: User, uploads: dict[uuid.UUID, str]) -> None:
+    """400 naming the first URL (of `uploads`: file id -> URL as sent) of a file `user` did not upload."""
+    if not uploads:
+        return
+    own = set(db.session.scalars(
+        select(StoredFile.id).where(StoredFile.id.in_(uploads), StoredFile.uploaded_by == user.id)))
+    for file_id, url in uploads.items():
+        if file_id not in own:
+            raise BadRequest(f"{NOT_YOUR_UPLOAD}: {url}")
 
 
 def submit(data: dict[str, Any], user: User) -> Submission:
@@ -171,7 +181,7 @@ def submit(data: dict[str, Any], user: User) -> Submission:
     assignment = row.Assignment
     file_urls = data.get("file_urls")
     if file_urls:
-        file_urls = _own_file_urls(file_urls, user)
+        file_urls = _checked_file_urls(file_urls, user)
     if db.session.scalar(select(Submission.id).where(Submission.assignment_id == assignment.id,
                                                      Submission.enrollment_id == enrollment.id)):
         raise Conflict(DUPLICATE_SUBMISSION)

@@ -1,4 +1,9 @@
-"""Failed-login lockout (contract §1.7 as changed by §5.14).
+"""Failed-login lockout (contract §1.7 as changed by §5.14 and §5.36).
+
+Every check of a password or a code counts, not only the login form: `/auth/login`, `/auth/token`,
+the code of `/auth/login/mfa`, the password re-entered at `/auth/mfa/enable/request` and
+`/auth/mfa/disable`, and the code of `/auth/mfa/enable/confirm`. Each refuses a locked pair or
+e-mail before checking anything.
 
 Failures are counted per (e-mail, client IP) and per e-mail, for any submitted e-mail whether or not
 an account has it (so a lock reveals nothing). The pair is locked after `MAX_FAILED_LOGIN_ATTEMPTS`

@@ -21,7 +21,7 @@ from lms.auth.schemas import (
     TokensSchema,
 )
 from lms.core.api import Blueprint
-from lms.core.permissions import current_user, login_required
+from lms.core.permissions import bearer_required, current_user, login_required
 from lms.core.ratelimit import auth_rate_limit
 from lms.core.schemas import MessageSchema
 from lms.users.schemas import UserSchema
@@ -103,7 +103,7 @@ class Logout(MethodView):
     @blp.response(204)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
-    @blp.doc(security=_BEARER)
+    @bearer_required
     def post(self, data):
         """End this session: revoke the bearer access token and the refresh token."""
         service.logout(data["refresh_token"])
@@ -149,33 +149,39 @@ class VerifyEmailConfirm(MethodView):
 
 @blp.route("/mfa/enable/request")
 class MfaEnableRequest(MethodView):
+    @auth_rate_limit
     @blp.arguments(PasswordConfirmationSchema)
     @blp.response(200, MessageSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @login_required
     def post(self, data):
-        """Start turning on MFA: checks the password and mails a setup code."""
+        """Start turning on MFA: checks the password (counted like a login) and mails a setup code."""
         return {"message": service.request_mfa_setup(current_user(), data["password"])}
 
 
 @blp.route("/mfa/enable/confirm")
 class MfaEnableConfirm(MethodView):
+    @auth_rate_limit
     @blp.arguments(MfaCodeSchema)
     @blp.response(200, MessageSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @login_required
     def post(self, data):
-        """Turn on MFA with the mailed setup code."""
+        """Turn on MFA with the mailed setup code (a wrong code counts like a failed login)."""
         return {"message": service.confirm_mfa_setup(current_user(), data["code"])}
 
 
 @blp.route("/mfa/disable")
 class MfaDisable(MethodView):
+    @auth_rate_limit
     @blp.arguments(PasswordConfirmationSchema)
     @blp.response(200, MessageSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @login_required
     def post(self, data):
-        """Turn off MFA (the password is required)."""
+        """Turn off MFA (the password is required, and counted like a login)."""
         return {"message": service.disable_mfa(current_user(), data["password"])}
 
 

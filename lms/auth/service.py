@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Callable, NoReturn
 
 from flask import current_app, request
 
@@ -40,8 +40,6 @@ ACCOUNT_DISABLED = "User account is disabled"
 EMAIL_NOT_VERIFIED = "Email is not verified"
 USER_INACTIVE = "User is inactive"
 REFRESH_INVALID = "Refresh token is invalid or revoked"
-# A rotated token presented again this soon is a retry or a concurrent refresh, not a stolen copy.
-ROTATION_GRACE = timedelta(seconds=10)
 TOKEN_MISMATCH = "Access token does not match refresh token"
 MFA_CHALLENGE_INVALID = "MFA challenge expired or invalid"
 MFA_CODE_INVALID = "Invalid MFA code"
@@ -119,13 +117,15 @@ def _complete_login(user: User) -> dict:
 
 
 def login(email: str, password: str) -> dict:
-    """AuthResponse, or for an MFA user a challenge whose code is mailed (the login ends at /login/mfa)."""
+    """AuthResponse, or for an MFA user a challenge whose code is mailed (the login ends at /login/mfa).
+
+    The password step of an MFA user does not clear the failure count: only a correct code does.
+    """
     user = _check_credentials(email, password)
     if not user.mfa_enabled:
         return _auth_response(user, _complete_login(user))
     ttl = current_app.config["MFA_CHALLENGE_TOKEN_EXPIRE_MINUTES"] * 60
-    challenge_token = mfa.new_challenge_token()
-    code = mfa.issue_code(mfa.login_challenge_slot(challenge_token), ttl, user_id=str(user.id))
+    challenge_token, code = mfa.open_login_challenge(str(user.id), ttl)
     send_email(user.email, "Your LMS login verification code", "email/mfa_login_code.txt",
                code=code, expires_in_minutes=ttl // 60)
     return {"mfa_required": True, "challenge_token": challenge_token, "expires_in_seconds": ttl,
@@ -141,19 +141,12 @@ def login_for_token(email: str, password: str) -> dict:
 
 
 def login_with_mfa_code(challenge_token: str, code: str) -> dict:
-    """Second login step. A wrong code also counts as a failed login for the lockout."""
+    """Second login step, under the lockout of the challenged user's e-mail and this client."""
+    user = _challenged_user(challenge_token)
     try:
-        data = mfa.redeem_code(mfa.login_challenge_slot(challenge_token), code)
+        _redeem_code_like_a_login(user, lambda: mfa.redeem_login_challenge(challenge_token, code))
     except mfa.CodeRejected as rejected:
-        if rejected.void:
-            raise Unauthorized(MFA_CHALLENGE_INVALID) from rejected
-        user = db.session.get(User, uuid.UUID(rejected.data["user_id"]))
-        if user is not None:
-            lockout.record_failure(user.email, _client_ip())
-        raise Unauthorized(MFA_CODE_INVALID) from rejected
-    user = db.session.get(User, uuid.UUID(data["user_id"]))
-    if user is None:
-        raise Unauthorized(MFA_CHALLENGE_INVALID)
+        raise Unauthorized(MFA_CHALLENGE_INVALID if rejected.void else MFA_CODE_INVALID) from rejected
     if not user.is_active:
         raise Unauthorized(ACCOUNT_DISABLED)
     if not user.mfa_enabled:
@@ -161,16 +154,44 @@ def login_with_mfa_code(challenge_token: str, code: str) -> dict:
     return _auth_response(user, _complete_login(user))
 
 
+def _challenged_user(challenge_token: str) -> User:
+    """The user of an open, current login challenge (its code is not tried yet), or a 401."""
+    try:
+        user_id = mfa.challenged_user_id(challenge_token)
+    except mfa.CodeRejected as rejected:
+        raise Unauthorized(MFA_CHALLENGE_INVALID) from rejected
+    user = db.session.get(User, uuid.UUID(user_id))
+    if user is None:
+        raise Unauthorized(MFA_CHALLENGE_INVALID)
+    return user
+
+
+def _redeem_code_like_a_login(user: User, redeem: Callable[[], object]) -> None:
+    """Run a code check of `user` under the login lockout (§5.36): refused before the check while
+    the user's e-mail and this client are locked; a wrong code counts as a failed login. A void
+    slot (none pending, used up) is not a guess and does not count. Raises CodeRejected."""
+    ip = _client_ip()
+    lockout.ensure_not_locked(user.email, ip)
+    try:
+        redeem()
+    except mfa.CodeRejected as rejected:
+        if not rejected.void:
+            lockout.record_failure(user.email, ip)
+        raise
+
+
 # --- sessions ----------------------------------------------------------------------------------------
 
 def refresh(refresh_token: str) -> dict:
     """Rotate a refresh token into a new pair (§1.2, §5.16).
 
-    A token that was already rotated revokes its whole family, unless it was rotated within the
-    last `ROTATION_GRACE`: that is a client retrying or two tabs refreshing at once, which get a
-    401 while the session that won stays usable. An access token presented as bearer
-    must be the same user's and is revoked once the rotation succeeds; that revocation happens first,
-    so when the revocation store is down (503) nothing has changed.
+    A token that was already rotated is a reuse: 401, and its whole family is revoked, since either
+    the client or a thief now holds a stolen copy and there is no telling which. Losing a race with
+    a concurrent refresh of the same token is a reuse too. Only an operator's
+    `REFRESH_TOKEN_REUSE_GRACE_SECONDS` spares a reuse that soon after the rotation (retries, tabs).
+    An access token presented as bearer must be the same user's and is revoked once the rotation
+    succeeds; that revocation happens first, so when the revocation store is down (503) nothing
+    has changed.
     """
     claims = decode_token_of_type(refresh_token, "refresh")
     row = find_refresh_token(claims["jti"])
@@ -178,8 +199,8 @@ def refresh(refresh_token: str) -> dict:
         raise Unauthorized(REFRESH_INVALID)
     family_id, user_id = row.family_id, row.user_id
     if row.revoked_at is not None:
-        if row.replaced_by_jti is not None and utcnow() - row.revoked_at > ROTATION_GRACE:
-            _revoke_reused_family(family_id, user_id)
+        if row.replaced_by_jti is not None:  # rotated, not revoked by a logout or a reset
+            _refuse_reuse(family_id, user_id, rotated_at=row.revoked_at)
         raise Unauthorized(REFRESH_INVALID)
     presented_access = _presented_access_claims()
     if presented_access is not None and presented_access["sub"] != claims["sub"]:
@@ -191,10 +212,18 @@ def refresh(refresh_token: str) -> dict:
         revoke_access_token(presented_access["jti"], presented_access["exp"])
     tokens, successor = start_session(user, family_id=family_id)
     if not mark_rotated(row, successor.jti):
-        db.session.rollback()  # a concurrent refresh with the same token won: not a replay
-        raise Unauthorized(REFRESH_INVALID)
+        db.session.rollback()  # a concurrent refresh with the same token rotated it just now
+        _refuse_reuse(family_id, user_id, rotated_at=utcnow())
     db.session.commit()
     return _auth_response(user, tokens)
+
+
+def _refuse_reuse(family_id: uuid.UUID, user_id: uuid.UUID, *, rotated_at: datetime) -> NoReturn:
+    """401 for a rotated token presented again; the family is revoked unless within the grace."""
+    grace = current_app.config["REFRESH_TOKEN_REUSE_GRACE_SECONDS"]
+    if grace <= 0 or utcnow() - rotated_at > timedelta(seconds=grace):
+        _revoke_reused_family(family_id, user_id)
+    raise Unauthorized(REFRESH_INVALID)
 
 
 def _presented_access_claims() -> dict | None:
@@ -307,8 +336,15 @@ def confirm_email(token: str) -> str:
 # --- MFA settings ------------------------------------------------------------------------------------
 
 def _confirm_password(user: User, password: str) -> None:
+    """A re-entered password is checked like a login (§5.36), so that a stolen session cannot guess
+    it without limit: refused unchecked while locked out, a wrong one counts as a failed login, a
+    right one clears the count."""
+    ip = _client_ip()
+    lockout.ensure_not_locked(user.email, ip)
     if not verify_password(password, user.password_hash):
+        lockout.record_failure(user.email, ip)
         raise Unauthorized(INVALID_PASSWORD)
+    lockout.record_success(user.email, ip)
 
 
 def request_mfa_setup(user: User, password: str) -> str:
@@ -323,8 +359,10 @@ def request_mfa_setup(user: User, password: str) -> str:
 
 
 def confirm_mfa_setup(user: User, code: str) -> str:
+    """Turn MFA on with the mailed setup code; a wrong code counts as a failed login. A right one
+    does not clear the count: it proves the mailbox, not the password."""
     try:
-        mfa.redeem_code(mfa.setup_slot(str(user.id)), code)
+        _redeem_code_like_a_login(user, lambda: mfa.redeem_code(mfa.setup_slot(str(user.id)), code))
     except mfa.CodeRejected as rejected:
         raise Unauthorized(MFA_CODE_INVALID) from rejected
     user.mfa_enabled = True

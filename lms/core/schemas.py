@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import unicodedata
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from urllib.parse import SplitResult, urlsplit
 
 import marshmallow as ma
 
@@ -71,3 +75,79 @@ class MessageSchema(ma.Schema):
 INT32_MAX = 2**31 - 1
 positive_int = ma.validate.Range(min=1, max=INT32_MAX)
 non_negative_int = ma.validate.Range(min=0, max=INT32_MAX)
+
+
+# --- http(s) URLs ------------------------------------------------------------------------------
+# Links to pages and documents kept elsewhere (submission files, lesson videos): checked here, so that
+# a malformed one is a 422 naming its field and never reaches a parser that raises (a 500).
+
+HTTP_SCHEMES = ("http", "https")
+MAX_URL_LENGTH = 2048
+# Never valid unencoded in a URL. Whitespace and control characters are dropped or kept by different
+# parsers (Python silently removes tabs and newlines), and invisible format characters (a right-to-left
+# override) make a link read differently from where it leads; browsers read "\" as "/", which can
+# disguise the host ("https://good.example\@evil.example"); quotes and angle brackets break out of the
+# HTML attributes and JSON texts a link ends up in.
+_UNSAFE_URL_CHARACTERS = frozenset('"<>\\`')
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})  # control, format (invisible) and lone surrogates
+_HOST_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_MAX_HOST_LENGTH = 253
+
+
+def _has_unsafe_character(value: str) -> bool:
+    return any(ch in _UNSAFE_URL_CHARACTERS or ch.isspace() or unicodedata.category(ch) in _REFUSED_CATEGORIES
+               for ch in value)
+
+
+def _is_valid_host(host: str) -> bool:
+    """A DNS name (internationalised ones included), an IPv4 address, or an IPv6 literal."""
+    if ":" in host:  # only an IPv6 literal has one: `hostname` has dropped the brackets and the port
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.removesuffix(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return (0 < len(ascii_host) <= _MAX_HOST_LENGTH
+            and all(_HOST_LABEL.match(label) for label in ascii_host.split(".")))
+
+
+def split_http_url(value: str, max_length: int = MAX_URL_LENGTH) -> SplitResult:
+    """The parts of an absolute http(s) URL with a host; a ValidationError saying what is wrong otherwise.
+
+    User names and passwords are refused: a credential in a stored link is a leaked secret shown to
+    everyone who reads it, and "https://trusted.example@evil.example" is a classic disguise of a host.
+    """
+    if len(value) > max_length:
+        raise ma.ValidationError(f"URL is longer than {max_length} characters.")
+    if _has_unsafe_character(value):
+        raise ma.ValidationError("Not a valid URL: spaces, invisible characters and \"<>\\` are not allowed.")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (parsed lazily: raises for a port that is not a number in 0-65535)
+    except ValueError as exc:
+        raise ma.ValidationError("Not a valid URL.") from exc
+    if parts.scheme not in HTTP_SCHEMES:
+        raise ma.ValidationError("Not a valid URL: only absolute http and https URLs are accepted.")
+    if "@" in parts.netloc:
+        raise ma.ValidationError("Not a valid URL: user names and passwords are not allowed in a URL.")
+    if not parts.hostname or not _is_valid_host(parts.hostname):
+        raise ma.ValidationError("Not a valid URL: it has no valid host name.")
+    return parts
+
+
+class HttpUrl(ma.fields.String):
+    """An absolute http(s) URL with a host, kept as sent (see `split_http_url` for what is refused)."""
+
+    def __init__(self, *, max_length: int = MAX_URL_LENGTH, **kwargs):
+        metadata = {"format": "uri", "maxLength": max_length, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        url = super()._deserialize(value, attr, data, **kwargs)
+        split_http_url(url, self.max_length)
+        return url

@@ -6,7 +6,7 @@ import uuid
 
 from flask.views import MethodView
 
-from lms.core.api import ETAG_DOC, Blueprint
+from lms.core.api import Blueprint, answers_with_etag
 from lms.core.cache import cached_json_response
 from lms.core.http import etagged_json_response
 from lms.core.permissions import Permission, current_user, login_optional, login_required, require_permissions
@@ -31,9 +31,9 @@ lessons_blp = Blueprint("lessons", __name__, url_prefix="/")
 class CourseList(MethodView):
     @blp.arguments(CourseQuerySchema, location="query")
     @blp.response(200, CoursePageSchema)
-    @blp.doc(**ETAG_DOC)
     @blp.alt_response(401, response="UNAUTHORIZED", description="`mine=true` without a valid bearer token")
     @login_optional
+    @answers_with_etag
     def get(self, args):
         """The catalog, newest first: published courses, all for admins, one's own with `mine`."""
         scope = service.catalog_scope(current_user(), args["mine"])
@@ -53,9 +53,9 @@ class CourseList(MethodView):
 @blp.route("/<uuid:course_id>")
 class CourseItem(MethodView):
     @blp.response(200, CourseSchema)
-    @blp.doc(**ETAG_DOC)
     @blp.alt_response(404, response="NOT_FOUND")
     @login_optional
+    @answers_with_etag
     def get(self, course_id):
         """Get a course (a draft only for its instructor or an admin)."""
         reader = current_user()
@@ -108,9 +108,9 @@ class CoursePublish(MethodView):
 @lessons_blp.route("/courses/<uuid:course_id>/lessons")
 class LessonList(MethodView):
     @lessons_blp.response(200, LessonListSchema)
-    @lessons_blp.doc(**ETAG_DOC)
     @lessons_blp.alt_response(404, response="NOT_FOUND")
     @login_optional
+    @answers_with_etag
     def get(self, course_id):
         """A course's lessons by order_index; content and video only for learners, owner, admins, previews."""
         return etagged_json_response(LessonListSchema().dump(service.list_lessons_for_reader(course_id, current_user())))

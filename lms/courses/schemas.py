@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.pagination import PageQuerySchema, list_schema, page_schema
-from lms.core.schemas import Decimal2, UTCDateTime, non_negative_int, one_of, positive_int
+from lms.core.schemas import Decimal2, HttpUrl, UTCDateTime, non_negative_int, one_of, positive_int
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
 
@@ -142,7 +142,7 @@ class LessonFieldsSchema(ma.Schema):
     content = _optional_string()
     parent_lesson_id = ma.fields.UUID(allow_none=True)
     duration_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
-    video_url = _optional_string(metadata={"description": "http(s) URL, video lessons only (alias video_link)"})
+    video_url = HttpUrl(allow_none=True, metadata={"description": "http(s) URL, video lessons only (alias video_link)"})
     extra_metadata = ma.fields.Dict(data_key="metadata", allow_none=True)
 
     @ma.pre_load

@@ -120,7 +120,29 @@ def test_a_submission_body_must_name_the_assignment_and_enrollment(client, auth_
     assert sorted(error["loc"][1] for error in response.get_json()["detail"]) == ["assignment_id", "enrollment_id"]
 
 
-# --- file_urls ------------------------------------------------------------------------------
+# --- file_urls (§5.33) ----------------------------------------------------------------------
+
+EXTERNAL = "https://files.example.com/plan.pdf"
+NOT_YOURS = "file_urls may only reference files you uploaded"
+NOT_PLAIN = "file_urls must be download URLs of files you uploaded through /files"
+
+
+def stored_file_urls() -> list[list[str] | None]:
+    return list(db.session.scalars(select(Submission.file_urls)))
+
+
+def test_an_external_https_link_is_stored_and_returned_as_given(client, auth_headers, world):
+    headers = auth_headers(world.learner)
+    links = [EXTERNAL, "http://docs.example.org:8080/Essay%20v2.docx?version=3#page=2"]
+
+    response = submit(client, headers, world.assignment, world.enrollment, file_urls=links)
+
+    assert response.status_code == 201
+    assert response.get_json()["file_urls"] == links
+    read = client.get(f"{API}/submissions/{response.get_json()['id']}", headers=headers)
+    assert read.get_json()["file_urls"] == links
+    assert stored_file_urls() == [links]
+
 
 def test_file_urls_may_point_to_the_students_own_uploads_and_are_kept_in_canonical_form(
         client, auth_headers, world, make_stored_file):
@@ -131,13 +153,165 @@ def test_file_urls_may_point_to_the_students_own_uploads_and_are_kept_in_canonic
     assert response.get_json()["file_urls"] == [download_url(first), download_url(second)]
 
 
+def test_a_download_url_on_the_public_base_url_is_an_own_upload_too(client, auth_headers, world, make_stored_file,
+                                                                     app):
+    upload = make_stored_file(world.learner)
+    url = f"{app.config['PUBLIC_API_BASE_URL']}/api/v1/files/download/{upload.id}"
+
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[url])
+
+    assert response.status_code == 201
+    assert response.get_json()["file_urls"] == [download_url(upload)]
+
+
+def test_download_urls_under_a_public_base_path_are_recognised(client, auth_headers, world, make_stored_file, app,
+                                                                monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_API_BASE_URL", "https://lms.example.edu/backend")
+    own, foreign = make_stored_file(world.learner), make_stored_file(world.peer)
+    base = "https://lms.example.edu/backend/api/v1/files/download"
+    headers = auth_headers(world.learner)
+
+    refused = submit(client, headers, world.assignment, world.enrollment, file_urls=[f"{base}/{foreign.id}"])
+    accepted = submit(client, headers, world.assignment, world.enrollment, file_urls=[f"{base}/{own.id}"])
+
+    assert refused.get_json() == {"detail": f"{NOT_YOURS}: {base}/{foreign.id}"}
+    assert (accepted.status_code, accepted.get_json()["file_urls"]) == (201, [download_url(own)])
+
+
+def test_download_urls_on_a_trusted_host_are_recognised(client, auth_headers, world, make_stored_file, app,
+                                                        monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["localhost", ".lms.example.edu"])
+    bad = f"https://api.lms.example.edu/api/v1/files/download/{make_stored_file(world.peer).id}"
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[bad])
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": f"{NOT_YOURS}: {bad}"}
+
+
+def test_links_and_uploads_keep_the_order_sent_without_repeats(client, auth_headers, world, make_stored_file):
+    upload = make_stored_file(world.learner)
+    urls = [EXTERNAL, download_url(upload), f"http://localhost/api/v1/files/download/{upload.id}", EXTERNAL]
+
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=urls)
+
+    assert response.status_code == 201
+    assert response.get_json()["file_urls"] == [EXTERNAL, download_url(upload)]
+
+
+@pytest.mark.parametrize("spelling", [
+    "/api/v1/files/download/{id}",
+    "http://localhost/api/v1/files/download/{id}",           # the request's host
+    "https://LOCALHOST:8443/api/v1/files/download/{id}",     # any scheme and port of our host
+    "http://localhost:8000/api/v1/files/download/{id}",      # PUBLIC_API_BASE_URL
+])
+def test_a_download_url_of_someone_elses_upload_is_refused_naming_it(
+        client, auth_headers, world, make_stored_file, spelling):
+    own, foreign = make_stored_file(world.learner), make_stored_file(world.peer)
+    bad = spelling.format(id=foreign.id)
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                      file_urls=[EXTERNAL, download_url(own), bad])
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": f"{NOT_YOURS}: {bad}"}
+    assert stored_file_urls() == []
+
+
+def test_a_download_url_of_no_file_is_refused_naming_it(client, auth_headers, world):
+    missing = f"/api/v1/files/download/{uuid.uuid4()}"
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[missing])
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": f"{NOT_YOURS}: {missing}"}
+
+
+@pytest.mark.parametrize("spelling", [
+    "http://localhost/api/v1/files/other/../download/{id}",  # a server resolves the dot segments
+    "http://localhost//api/v1/files/%64ownload/{id}",        # ... and the escapes and double slashes
+    "http://localhost/api/v1/files/download/{id}?redirect=https://evil.example",
+    "http://localhost/api/v1/files/download/{id}#top",
+    "http://localhost/api/v1/files/download/{id}/",
+    "http://localhost/api/v1/files/download/urn:uuid:{id}",
+    "http://localhost/api/v1/files/download/not-a-uuid",
+    "http://localhost/api/v1/files/download",
+])
+def test_any_other_url_of_the_download_route_is_refused_naming_it(
+        client, auth_headers, world, make_stored_file, spelling):
+    bad = spelling.format(id=make_stored_file(world.learner).id)
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[bad])
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": f"{NOT_PLAIN}: {bad}"}
+
+
+def test_a_link_elsewhere_on_this_apis_host_is_an_ordinary_link(client, auth_headers, world):
+    link = "http://localhost/api/v1/courses"
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[link])
+    assert response.status_code == 201
+    assert response.get_json()["file_urls"] == [link]
+
+
+@pytest.mark.parametrize("value", [
+    "http://[",
+    "http://exa mple.com",
+    "javascript:alert(1)",
+    "ftp://x",
+    "",
+    "/api/v1/users/me",                                      # a path, but not our download path
+    "/api/v1/files/download/not-a-uuid",
+    "/api/v1/files/download/{own}?redirect=https://evil.example",
+    "//files.example.com/plan.pdf",                          # scheme-relative
+    "files.example.com/plan.pdf",
+    "https:///plan.pdf",                                     # no host
+    "https://user:secret@files.example.com/plan.pdf",        # credentials
+    "https://files.example.com@evil.example/plan.pdf",
+    "https://files.example.com\\@evil.example/plan.pdf",
+    "https://files.example.com:99999/plan.pdf",
+    "https://files.example.com/plan\u202efdp.exe",           # right-to-left override
+    "https://files.example.com/" + "a" * 2023,               # 2049 characters
+    None,
+    42,
+])
+def test_a_malformed_file_url_is_422_never_a_500(client, auth_headers, world, make_stored_file, value):
+    if isinstance(value, str):
+        value = value.format(own=make_stored_file(world.learner).id)
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                      file_urls=[value, EXTERNAL])
+    assert response.status_code == 422
+    [error] = response.get_json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", "file_urls", 0], "value_error")
+    assert stored_file_urls() == []
+
+
+def test_the_422_names_the_place_of_each_malformed_url(client, auth_headers, world):
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                      file_urls=[EXTERNAL, "ftp://x", EXTERNAL, "http://["])
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.get_json()["detail"]] == [
+        ["body", "file_urls", 1], ["body", "file_urls", 3]]
+
+
+def test_a_url_of_2048_characters_is_accepted(client, auth_headers, world):
+    link = "https://files.example.com/" + "a" * 2022
+    assert len(link) == 2048
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[link])
+    assert response.status_code == 201
+
+
+def test_a_submission_takes_at_most_20_links(client, auth_headers, world):
+    links = [f"https://files.example.com/{n}.pdf" for n in range(21)]
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=links)
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.get_json()["detail"]] == [["body", "file_urls"]]
+    accepted = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=links[:20])
+    assert accepted.status_code == 201
+
+
+# --- file_urls: who may download what -------------------------------------------------------
+
+@pytest.mark.parametrize("spelling", ["/api/v1/files/download/{id}", "http://localhost/api/v1/files/download/{id}"])
 @pytest.mark.parametrize(("reader", "status"), [("owner", 200), ("learner", 200), ("stranger", 404), ("peer", 404)])
 def test_files_attached_to_a_submission_open_for_the_grading_instructor_only(
-        client, auth_headers, world, make_stored_file, reader, status):
+        client, auth_headers, world, make_stored_file, spelling, reader, status):
     attached = make_stored_file(world.learner)
     get_storage("uploads").save(attached.storage_key, b"%PDF-1.4 the essay", "application/pdf")
     submitted = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
-                       file_urls=[download_url(attached)])
+                       file_urls=[spelling.format(id=attached.id)])
     assert submitted.status_code == 201
 
     response = client.get(download_url(attached), headers=auth_headers(getattr(world, reader)))
@@ -149,29 +323,49 @@ def test_files_attached_to_a_submission_open_for_the_grading_instructor_only(
         assert response.get_json() == {"detail": "File not found"}
 
 
-def test_file_urls_of_someone_elses_upload_are_refused(client, auth_headers, world, make_stored_file):
-    own, foreign = make_stored_file(world.learner), make_stored_file(world.peer)
-    bad = download_url(foreign)
-    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
-                      file_urls=[download_url(own), bad])
-    assert response.status_code == 400
-    assert response.get_json() == {"detail": f"file_urls may only reference files you uploaded: {bad}"}
-    assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+def test_a_student_of_another_course_cannot_download_an_attached_file(
+        client, auth_headers, world, make_stored_file, make_user, make_enrollment):
+    attached = make_stored_file(world.learner)
+    assert submit(client, auth_headers(world.learner), world.assignment, world.enrollment,
+                  file_urls=[download_url(attached)]).status_code == 201
+    elsewhere = make_user("student")
+    make_enrollment(elsewhere, world.other_course)
+
+    response = client.get(download_url(attached), headers=auth_headers(elsewhere))
+
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "File not found"}
 
 
-@pytest.mark.parametrize("url", [
-    f"/api/v1/files/download/{uuid.uuid4()}",                # no such file
-    "https://evil.example/api/v1/files/download/{own}",      # another origin
-    "/api/v1/files/download/{own}?redirect=https://evil.example",
-    "/api/v1/files/download/not-a-uuid",
-    "javascript:alert(1)",
-    "/api/v1/users/me",
+def test_a_stored_link_that_merely_contains_a_files_id_grants_nothing(
+        client, auth_headers, world, make_stored_file, make_submission):
+    upload = make_stored_file(world.learner)
+    make_submission(world.assignment, world.enrollment, file_urls=[
+        f"https://files.example.com{download_url(upload)}", f"https://files.example.com/{upload.id}"])
+
+    response = client.get(download_url(upload), headers=auth_headers(world.owner))
+
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "File not found"}
+
+
+@pytest.mark.parametrize("link", [
+    "https://files.example.com/api/v1/files/download/{id}",  # our download path on another host
+    "https://files.example.com/{id}.pdf",
+    "https://files.example.com/?file=/api/v1/files/download/{id}",
 ])
-def test_anything_but_an_own_download_url_is_refused(client, auth_headers, world, make_stored_file, url):
-    url = url.format(own=make_stored_file(world.learner).id)
-    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=[url])
-    assert response.status_code == 400
-    assert response.get_json()["detail"].endswith(url)
+def test_an_external_link_grants_the_grading_instructor_nothing(
+        client, auth_headers, world, make_stored_file, link):
+    own, peers = make_stored_file(world.learner), make_stored_file(world.peer)
+    links = [link.format(id=own.id), link.format(id=peers.id)]
+    response = submit(client, auth_headers(world.learner), world.assignment, world.enrollment, file_urls=links)
+    assert response.status_code == 201
+    assert response.get_json()["file_urls"] == links
+
+    for stored in (own, peers):
+        download = client.get(download_url(stored), headers=auth_headers(world.owner))
+        assert download.status_code == 404
+        assert download.get_json() == {"detail": "File not found"}
 
 
 # --- the race -------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import jwt
@@ -12,8 +13,9 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from config import load_config
+from lms.auth import service
 from lms.auth.models import RefreshToken
-from lms.auth.service import ROTATION_GRACE
 from lms.core.db import utcnow
 from lms.extensions import db
 from tests.conftest import API, PASSWORD, bearer, run_concurrently
@@ -39,6 +41,12 @@ def row_of(refresh_token: str) -> RefreshToken:
     jti = jwt.decode(refresh_token, options={"verify_signature": False})["jti"]
     db.session.expire_all()
     return db.session.scalar(select(RefreshToken).where(RefreshToken.jti == jti))
+
+
+@pytest.fixture
+def reuse_grace(app, monkeypatch):
+    """`reuse_grace(seconds)` sets REFRESH_TOKEN_REUSE_GRACE_SECONDS for the rest of the test."""
+    return lambda seconds: monkeypatch.setitem(app.config, "REFRESH_TOKEN_REUSE_GRACE_SECONDS", seconds)
 
 
 # --- refresh ------------------------------------------------------------------------------------------
@@ -73,8 +81,7 @@ def test_reusing_a_rotated_refresh_token_revokes_its_whole_family(client, login,
     second = refresh(client, first["refresh_token"]).get_json()["tokens"]
     other_session = login(student)
 
-    with time_machine.travel(utcnow() + ROTATION_GRACE + timedelta(seconds=1)):
-        replay = refresh(client, first["refresh_token"])
+    replay = refresh(client, first["refresh_token"])  # at once: there is no grace by default
 
     assert replay.status_code == 401
     assert replay.get_json() == INVALID_REFRESH
@@ -84,15 +91,45 @@ def test_reusing_a_rotated_refresh_token_revokes_its_whole_family(client, login,
     assert refresh(client, other_session["refresh_token"]).status_code == 200
 
 
-def test_a_rotated_token_presented_again_within_the_grace_is_refused_but_revokes_nothing(client, login, student):
+def test_the_refresh_token_reuse_grace_is_zero_unless_configured(monkeypatch, tmp_path):
+    monkeypatch.delenv("REFRESH_TOKEN_REUSE_GRACE_SECONDS", raising=False)
+    assert load_config(env_file=None, instance_path=tmp_path)["REFRESH_TOKEN_REUSE_GRACE_SECONDS"] == 0
+
+    monkeypatch.setenv("REFRESH_TOKEN_REUSE_GRACE_SECONDS", "10")
+    assert load_config(env_file=None, instance_path=tmp_path)["REFRESH_TOKEN_REUSE_GRACE_SECONDS"] == 10
+
+
+def test_with_a_reuse_grace_a_rotated_token_presented_again_within_it_is_refused_but_revokes_nothing(
+        client, login, student, reuse_grace):
+    reuse_grace(10)
     first = login(student)
     second = refresh(client, first["refresh_token"]).get_json()["tokens"]
 
-    retry = refresh(client, first["refresh_token"])
+    with time_machine.travel(utcnow() + timedelta(seconds=9)):
+        retry = refresh(client, first["refresh_token"])
 
     assert retry.status_code == 401
     assert retry.get_json() == INVALID_REFRESH
     assert refresh(client, second["refresh_token"]).status_code == 200  # the session that won lives on
+
+
+def test_with_a_reuse_grace_a_reuse_after_it_revokes_the_whole_family(client, login, student, reuse_grace):
+    reuse_grace(10)
+    first = login(student)
+    second = refresh(client, first["refresh_token"]).get_json()["tokens"]
+
+    with time_machine.travel(utcnow() + timedelta(seconds=11)):
+        replay = refresh(client, first["refresh_token"])
+
+    assert replay.get_json() == INVALID_REFRESH
+    assert refresh(client, second["refresh_token"]).get_json() == INVALID_REFRESH
+
+
+def test_a_refresh_token_revoked_by_logout_presented_again_is_refused(client, login, student):
+    tokens = login(student)
+    logout(client, tokens)
+
+    assert refresh(client, tokens["refresh_token"]).get_json() == INVALID_REFRESH
 
 
 def test_an_access_token_at_refresh_is_an_invalid_token_type(client, login, student):
@@ -194,7 +231,8 @@ def test_refresh_that_must_revoke_a_bearer_answers_503_while_redis_is_down(clien
 
 @pytest.mark.real_commits
 @pytest.mark.postgres
-def test_ten_concurrent_refreshes_with_one_token_give_exactly_one_new_pair(app, make_user, login):
+def test_of_ten_concurrent_refreshes_with_one_token_one_gets_a_pair_and_the_others_revoke_the_family(
+        app, make_user, login):
     user = make_user()
     tokens = login(user)
 
@@ -203,8 +241,79 @@ def test_ten_concurrent_refreshes_with_one_token_give_exactly_one_new_pair(app, 
     assert sorted(response.status_code for response in responses) == [200] + [401] * 9
     rows = db.session.scalars(select(RefreshToken).where(RefreshToken.user_id == user.id)).all()
     assert len(rows) == 2  # the presented token and exactly one successor
+    assert all(row.revoked_at is not None for row in rows)  # each loser is a reuse (grace 0)
     winner = next(response for response in responses if response.status_code == 200).get_json()["tokens"]
-    assert refresh(app.test_client(), winner["refresh_token"]).status_code == 200  # and it stays usable
+    assert refresh(app.test_client(), winner["refresh_token"]).get_json() == INVALID_REFRESH
+
+
+@pytest.mark.real_commits
+@pytest.mark.postgres
+def test_with_a_reuse_grace_the_winner_of_ten_concurrent_refreshes_keeps_its_session(
+        app, make_user, login, reuse_grace):
+    reuse_grace(10)
+    user = make_user()
+    tokens = login(user)
+
+    responses = run_concurrently(app, [lambda client: refresh(client, tokens["refresh_token"])] * 10)
+
+    assert sorted(response.status_code for response in responses) == [200] + [401] * 9
+    winner = next(response for response in responses if response.status_code == 200).get_json()["tokens"]
+    assert refresh(app.test_client(), winner["refresh_token"]).status_code == 200
+
+
+def refresh_race(app, refresh_token: str, monkeypatch):
+    """Two refreshes with one token, both past the lookup before either rotates: the first to look
+    the token up is held just before its rotation until the second has rotated and committed.
+    Returns (loser's response, winner's response)."""
+    held, release = threading.Event(), threading.Event()
+    real_mark_rotated = service.mark_rotated
+
+    held_rotation_succeeded: list[bool] = []
+
+    def mark_rotated(row, successor_jti):
+        if held.is_set():
+            return real_mark_rotated(row, successor_jti)
+        held.set()  # the first caller waits here
+        release.wait(timeout=30)
+        held_rotation_succeeded.append(real_mark_rotated(row, successor_jti))
+        return held_rotation_succeeded[-1]
+
+    monkeypatch.setattr(service, "mark_rotated", mark_rotated)
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(refresh, app.test_client(), refresh_token)
+        assert held.wait(timeout=30)
+        winner = refresh(app.test_client(), refresh_token)
+        release.set()
+        loser = slow.result(timeout=30)
+    assert held_rotation_succeeded == [False]  # the held request lost at the conditional UPDATE
+    return loser, winner
+
+
+@pytest.mark.real_commits
+@pytest.mark.postgres
+def test_the_loser_of_a_refresh_race_gets_401_and_revokes_the_family(app, make_user, login, monkeypatch):
+    tokens = login(make_user())
+
+    loser, winner = refresh_race(app, tokens["refresh_token"], monkeypatch)
+
+    assert winner.status_code == 200
+    assert loser.status_code == 401
+    assert loser.get_json() == INVALID_REFRESH
+    assert refresh(app.test_client(), winner.get_json()["tokens"]["refresh_token"]).get_json() == INVALID_REFRESH
+
+
+@pytest.mark.real_commits
+@pytest.mark.postgres
+def test_with_a_reuse_grace_the_loser_of_a_refresh_race_gets_401_and_revokes_nothing(
+        app, make_user, login, monkeypatch, reuse_grace):
+    reuse_grace(10)
+    tokens = login(make_user())
+
+    loser, winner = refresh_race(app, tokens["refresh_token"], monkeypatch)
+
+    assert (winner.status_code, loser.status_code) == (200, 401)
+    assert loser.get_json() == INVALID_REFRESH
+    assert refresh(app.test_client(), winner.get_json()["tokens"]["refresh_token"]).status_code == 200
 
 
 # --- logout ---------------------------------------------------------------------------------------------

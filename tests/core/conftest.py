@@ -65,6 +65,12 @@ def add_probe_routes(app: Flask) -> None:
     def item(item_id):
         return {"id": str(item_id)}
 
+    @blp.route("/db-refuses", methods=["POST"])
+    def db_refuses():
+        # A value the database will not store (PostgreSQL: out of the integer range; SQLite: too big).
+        db.session.execute(text("SELECT CAST(:big AS INTEGER) * 1000000000000000000"), {"big": "9" * 30})
+        return {"stored": True}
+
     @blp.route("/login-like", methods=["POST"])
     @auth_rate_limit
     def login_like():

@@ -181,3 +181,75 @@ def test_a_garbage_token_is_a_401_not_a_422(probe):
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert isinstance(response.get_json()["detail"], str)
+
+
+# --- input no view can handle, refused at the edge (§5.23, §5.36) ---------------------------------
+
+@pytest.mark.parametrize("text", ['{"name": "\\ud800"}', '{"name": "x\\udfffy"}', '{"\\udc00": "x", "name": "x"}',
+                                  '{"name": "x", "tags": ["\\ud83d"]}'])
+def test_a_lone_surrogate_in_a_json_string_is_a_400(probe, text):
+    response = probe.post("/api/v1/probe/items", data=text, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Lone UTF-16 surrogates are not allowed in JSON strings"}
+
+
+def test_a_surrogate_pair_is_a_character_like_any_other(probe):
+    response = probe.post("/api/v1/probe/items", data='{"name": "\\ud83d\\ude00"}', content_type="application/json")
+
+    assert response.status_code == 201
+    assert response.get_json()["name"] == "\U0001F600"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+def test_a_number_json_does_not_have_is_a_400(probe, number):
+    response = probe.post("/api/v1/probe/items", data=f'{{"name": "x", "count": {number}}}',
+                          content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "Malformed JSON body"}
+
+
+def test_the_public_auth_routes_refuse_a_surrogate_without_logging_in(client):
+    """The review's reproduction: 500 on login, register, refresh, reset, verify and MFA, anonymously."""
+    bodies = {
+        "login": '{"email": "a@example.com", "password": "\\ud800\\ud800\\ud800\\ud800"}',
+        "register": '{"email": "a@example.com", "password": "Password-1", "full_name": "\\ud800"}',
+        "refresh": '{"refresh_token": "\\ud800"}',
+        "reset-password": '{"token": "\\ud800", "new_password": "Password-1"}',
+        "verify-email/confirm": '{"token": "\\ud800"}',
+        "login/mfa": '{"challenge_token": "\\ud800", "code": "123456"}',
+    }
+    for route, body in bodies.items():
+        response = client.post(f"/api/v1/auth/{route}", data=body, content_type="application/json")
+        assert response.status_code == 400, route
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_a_chunked_body_over_the_limit_is_a_413(probe, content_type):
+    too_big = b'{"name": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+
+    response = probe.post("/api/v1/probe/items", input_stream=io.BytesIO(too_big), content_type=content_type,
+                          environ_overrides={"wsgi.input_terminated": True},
+                          headers={"Transfer-Encoding": "chunked"})
+
+    assert response.status_code == 413
+    assert response.get_json() == {"detail": "Request body is too large"}
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(probe):
+    response = probe.post("/api/v1/probe/items", input_stream=io.BytesIO(b'{"name": "chunked"}'),
+                          content_type="application/json", environ_overrides={"wsgi.input_terminated": True},
+                          headers={"Transfer-Encoding": "chunked"})
+
+    assert (response.status_code, response.get_json()["name"]) == (201, "chunked")
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500(probe):
+    """The last guard behind validation (a DataError of the driver)."""
+    response = probe.post("/api/v1/probe/db-refuses")
+
+    if response.status_code == 200:
+        pytest.skip("this database stores the value (SQLite's integers are 64-bit and loose)")
+    assert response.status_code == 400
+    assert response.get_json() == {"detail": "The request has a value the database cannot store"}

@@ -26,19 +26,23 @@ class Classroom:
     question: object
     enrollment: object
     attempt_id: str
+    assignment: object
+    submission: object
 
 
 @pytest.fixture
 def classroom(client, instructor, student, make_course, make_lesson, make_quiz, make_question, make_enrollment,
-              auth_headers) -> Classroom:
+              make_assignment, make_submission, auth_headers) -> Classroom:
     course = make_course(instructor, title="Owned course")
     lesson = make_lesson(course)
     quiz = make_quiz(course)
     question = make_question(quiz)
     enrollment = make_enrollment(student, course)
     attempt = client.post(f"{API}/quizzes/{quiz.id}/attempts", headers=auth_headers(student)).get_json()
+    assignment = make_assignment(course)
     return Classroom(owner=instructor, course=course, draft=make_course(instructor, published=False),
-                     lesson=lesson, quiz=quiz, question=question, enrollment=enrollment, attempt_id=attempt["id"])
+                     lesson=lesson, quiz=quiz, question=question, enrollment=enrollment, attempt_id=attempt["id"],
+                     assignment=assignment, submission=make_submission(assignment, enrollment))
 
 
 def _quiz_url(room: Classroom, suffix: str = "") -> str:
@@ -71,7 +75,18 @@ OPERATIONS: list[tuple[str, str, Callable[[Classroom], str], Callable[[Classroom
     ("delete a lesson", "DELETE", lambda r: f"{API}/lessons/{r.lesson.id}", None),
     ("delete the course", "DELETE", lambda r: f"{API}/courses/{r.course.id}", None),
 ]
+# What only the teaching instructor does (admins read assignments but neither author nor grade them).
+TEACHING: list[tuple[str, str, Callable[[Classroom], str], Callable[[Classroom], dict] | None]] = [
+    ("add an assignment", "POST", lambda r: f"{API}/assignments",
+     lambda r: {"course_id": str(r.course.id), "title": "Essay"}),
+    ("edit an assignment", "PUT", lambda r: f"{API}/assignments/{r.assignment.id}", lambda r: {"title": "Essay 2"}),
+    ("read the submissions", "GET", lambda r: f"{API}/assignments/submissions/assignment/{r.assignment.id}", None),
+    ("grade a submission", "POST", lambda r: f"{API}/assignments/submissions/{r.submission.id}/grade",
+     lambda r: {"grade": 8}),
+    ("delete an assignment", "DELETE", lambda r: f"{API}/assignments/{r.assignment.id}", None),
+]
 IDS = [name for name, *_ in OPERATIONS]
+TEACHING_IDS = [name for name, *_ in TEACHING]
 
 
 def _call(client, room: Classroom, headers, operation):
@@ -79,14 +94,14 @@ def _call(client, room: Classroom, headers, operation):
     return client.open(url(room), method=method, headers=headers, **({"json": body(room)} if body else {}))
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
+@pytest.mark.parametrize("operation", OPERATIONS + TEACHING, ids=IDS + TEACHING_IDS)
 def test_the_owner_manages_while_an_instructor(client, classroom, auth_headers, operation):
     response = _call(client, classroom, auth_headers(classroom.owner), operation)
 
     assert response.status_code in (200, 201, 204), response.get_json()
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
+@pytest.mark.parametrize("operation", OPERATIONS + TEACHING, ids=IDS + TEACHING_IDS)
 def test_a_demoted_owner_manages_nothing(client, classroom, admin, auth_headers, operation):
     demoted = client.patch(f"{API}/users/{classroom.owner.id}", headers=auth_headers(admin), json={"role": "student"})
     assert demoted.status_code == 200
