@@ -19,6 +19,7 @@ from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
 from lms.core.permissions import check_access_before_parsing
 from lms.core.ratelimit import init_rate_limits, limiter_settings
+from lms.core.tasks import use_app_factory
 from lms.extensions import api, cache, cors, db, talisman
 
 # Every blueprint ("module:attribute"), registered under the API prefix in this order.
@@ -135,3 +136,6 @@ def _register_modules(app: Flask) -> None:
         from lms.core.docs import docs
 
         app.register_blueprint(docs)
+
+
+use_app_factory(create_app)  # a worker's jobs run in an app built by this factory

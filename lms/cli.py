@@ -16,6 +16,7 @@ from flask_migrate import Migrate
 from lms import create_app
 from lms.core.db import utcnow
 from lms.core.errors import Conflict
+from lms.demo import seed_demo
 from lms.extensions import db
 
 MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
@@ -55,6 +56,7 @@ def register(app: Flask) -> None:
     """Add the commands to an app built by `create_app`."""
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY))
     app.cli.add_command(create_admin)
+    app.cli.add_command(seed_demo)
 
 
 def create_cli_app() -> Flask:

@@ -2,8 +2,8 @@
 
 Loaded as a plugin by `tests/conftest.py`, so each fixture here is available to every test. A factory
 fills what a test does not care about; a test passes what it relies on (`make_lesson(course,
-content="Secret content")`), and module conftests build their composites (a `world`, a `dataset`)
-from these.
+content="Secret content")`), and package conftests build their scenes (`pair`, `capitals`, `cast`, the
+analytics `dataset`) from these.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.core.db import utcnow
+from lms.core.security import hash_password
 from lms.assignments.models import Assignment, Submission
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
@@ -25,24 +26,37 @@ from lms.extensions import db
 from lms.files.models import StoredFile
 from lms.quizzes.models import Question, Quiz
 from lms.users.models import User
+from tests.helpers import MC_OPTIONS, PASSWORD
 
-
-MC_OPTIONS = [
-    {"option_id": "a", "option_text": "Paris", "is_correct": True},
-    {"option_id": "b", "option_text": "Lyon", "is_correct": False},
-    {"option_id": "c", "option_text": "Nice", "is_correct": False},
-]
-
-
-def lessons_of(course: Course) -> list[Lesson]:
-    """The course's lessons in their order."""
-    return list(db.session.scalars(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)))
 
 
 def _saved(row):
     db.session.add(row)
     db.session.commit()
     return row
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user: `make_user(role="instructor", email=..., password=..., verified=True, active=True)`."""
+
+    def factory(role: str = "student", *, email: str | None = None, password: str = PASSWORD,
+                full_name: str | None = None, verified: bool = True, active: bool = True,
+                mfa_enabled: bool = False) -> User:
+        user = User(
+            email=(email or f"{role}-{uuid.uuid4().hex[:10]}@example.com").lower(),
+            full_name=full_name or f"Test {role.title()}",
+            role=role,
+            password_hash=hash_password(password),
+            is_active=active,
+            mfa_enabled=mfa_enabled,
+            email_verified_at=utcnow() if verified else None,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
 
 
 @pytest.fixture

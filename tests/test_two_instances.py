@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, free_port
+from tests.helpers import PASSWORD, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

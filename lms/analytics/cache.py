@@ -29,3 +29,8 @@ def invalidate_course_analytics(course_id: uuid.UUID) -> None:
 @events.on(events.LEARNING_RECORDED, after_commit=True)
 def _refresh_course_analytics(enrollment, **_: Any) -> None:
     invalidate_course_analytics(enrollment.course_id)
+
+
+@events.on(events.COURSE_CHANGED, after_commit=True)
+def _refresh_after_course_change(course_id: uuid.UUID, **_: Any) -> None:
+    invalidate_course_analytics(course_id)

@@ -23,7 +23,7 @@ from lms.core.errors import Forbidden, NotFound
 from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Course
-from lms.courses.service import get_managed_course
+from lms.courses.service import get_course_for_managing
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
 from lms.quizzes.models import QuizAttempt
@@ -97,7 +97,7 @@ def student_progress(user: User) -> dict[str, Any]:
     Enrollment figures come from the counters the enrollments module keeps on every progress
     write; quiz figures count graded attempts only.
     """
-    if user.role != Role.STUDENT.value:
+    if not user.is_student:
         return _zero_progress(user.id)
     enrollments, active, completed, progress_total, seconds, lessons = db.session.execute(
         select(
@@ -127,7 +127,7 @@ def student_progress(user: User) -> dict[str, Any]:
 
 def student_dashboard(user: User) -> dict[str, Any]:
     """Summary, one entry per enrollment (newest first) and daily activity of the last 30 UTC days."""
-    if user.role != Role.STUDENT.value:
+    if not user.is_student:
         return {"student_id": user.id, "summary": _zero_progress(user.id), "courses": [], "recent_activity": []}
     return {
         "student_id": user.id,
@@ -230,7 +230,7 @@ def course_analytics(course_id: uuid.UUID, user: User) -> dict[str, Any]:
     The cache entry is dropped by every enrollment, progress and review write of the course
     (`invalidate_course_analytics`), so the TTL only bounds staleness from writes elsewhere.
     """
-    course = get_managed_course(course_id, user, COURSE_ANALYTICS_DENIED)
+    course = get_course_for_managing(course_id, user, COURSE_ANALYTICS_DENIED)
     cache = get_app_cache()
     key = course_analytics_key(course.id)
     cached = cache.get_json(key)
@@ -261,12 +261,12 @@ def course_analytics(course_id: uuid.UUID, user: User) -> dict[str, Any]:
 
 def instructor_overview(instructor_id: uuid.UUID, user: User) -> dict[str, Any]:
     """Courses and enrollments of one instructor, for that instructor or an admin."""
-    is_self = user.role == Role.INSTRUCTOR.value and user.id == instructor_id
-    if not (is_self or user.role == Role.ADMIN.value):
+    is_self = user.is_instructor and user.id == instructor_id
+    if not (is_self or user.is_admin):
         raise Forbidden(INSTRUCTOR_OVERVIEW_DENIED)
     if not is_self:
         instructor = db.session.get(User, instructor_id)
-        if instructor is None or instructor.role == Role.STUDENT.value:
+        if instructor is None or instructor.is_student:
             raise NotFound("Instructor not found")
     courses, published, students, enrollments, rating_total, ratings = db.session.execute(
         select(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
 from lms.assignments import service
@@ -88,7 +89,7 @@ class SubmissionCreate(MethodView):
     @require_roles(Role.STUDENT, message=STUDENTS_ONLY)
     def post(self, data):
         """Submit work for an assignment of the caller's course: once per assignment, late ones marked."""
-        return service.submit(data, current_user())
+        return service.submit(data, current_user(), request.host)
 
 
 @blp.route("/submissions/<uuid:submission_id>")

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
 from lms.core.schemas import HttpUrl, UTCDateTime, non_negative_int, one_of
-from lms.files.service import download_path, file_id_of_download_path
+from lms.files.urls import download_path, file_id_of_download_path
 
 MAX_FILE_URLS = 20
 

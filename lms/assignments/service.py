@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.assignments.models import Assignment, Submission
@@ -19,14 +19,14 @@ from lms.core.db import utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.mail import send_email
 from lms.core.pagination import skip_limit
-from lms.core.permissions import Role
 from lms.courses.models import Course
-from lms.courses.service import can_manage_course, get_managed_course, get_visible_course, teaches_course
+from lms.courses.service import can_manage_course, can_teach_course, get_course_for_managing, get_course_for_reading
 from lms.enrollments.models import Enrollment
-from lms.enrollments.service import LEARNING_STATUSES, is_learning
+from lms.enrollments.service import is_learning, is_learning_enrollment
 from lms.extensions import db
 from lms.files.models import StoredFile
-from lms.files.service import download_path, file_id_of_download_url, points_at_downloads
+from lms.files.service import add_download_grant
+from lms.files.urls import download_path, file_id_of_download_url, points_at_downloads
 from lms.users.models import User
 
 ASSIGNMENT_NOT_FOUND = "Assignment not found"
@@ -48,11 +48,6 @@ def is_open_to_students(assignment: Assignment) -> bool:
     return assignment.is_published and assignment.status == "published"
 
 
-def _is_course_instructor(user: User, course: Course) -> bool:
-    """Writes are the teaching instructor's alone (admins read, but do not author or grade)."""
-    return teaches_course(user, course.instructor_id)
-
-
 # --- assignments ------------------------------------------------------------------------------
 
 def _assignment_with_course(assignment_id: uuid.UUID) -> tuple[Assignment, Course]:
@@ -65,32 +60,32 @@ def _assignment_with_course(assignment_id: uuid.UUID) -> tuple[Assignment, Cours
     return row.Assignment, row.Course
 
 
-def _may_read_assignment(user: User, assignment: Assignment, course: Course) -> bool:
+def can_read_assignment(user: User, assignment: Assignment, course: Course) -> bool:
     if can_manage_course(user, course):
         return True
-    return (user.role == Role.STUDENT.value and course.is_published and is_open_to_students(assignment)
+    return (user.is_student and course.is_published and is_open_to_students(assignment)
             and is_learning(user.id, course.id))
 
 
 def get_assignment(assignment_id: uuid.UUID, user: User) -> Assignment:
     """An assignment the caller may read; 404 otherwise."""
     assignment, course = _assignment_with_course(assignment_id)
-    if not _may_read_assignment(user, assignment, course):
+    if not can_read_assignment(user, assignment, course):
         raise NotFound(ASSIGNMENT_NOT_FOUND)
     return assignment
 
 
-def _get_owned_assignment(assignment_id: uuid.UUID, user: User) -> Assignment:
+def _get_assignment_for_managing(assignment_id: uuid.UUID, user: User) -> Assignment:
     """An assignment of the caller's own course (404 for any other: they cannot see it)."""
     assignment, course = _assignment_with_course(assignment_id)
-    if not _is_course_instructor(user, course):
+    if not can_teach_course(user, course):
         raise NotFound(ASSIGNMENT_NOT_FOUND)
     return assignment
 
 
 def create_assignment(data: dict[str, Any], user: User) -> Assignment:
     """A new assignment in a course the calling instructor owns."""
-    get_managed_course(data["course_id"], user, MANAGE_DENIED)
+    get_course_for_managing(data["course_id"], user, MANAGE_DENIED)
     assignment = Assignment(**data, instructor_id=user.id)
     db.session.add(assignment)
     db.session.commit()
@@ -99,10 +94,10 @@ def create_assignment(data: dict[str, Any], user: User) -> Assignment:
 
 def list_course_assignments(course_id: uuid.UUID, user: User, args: dict[str, Any]) -> dict[str, Any]:
     """All of a course's assignments for its instructor and admins; the open ones for its students."""
-    course = get_visible_course(course_id, user)
+    course = get_course_for_reading(course_id, user)
     stmt = select(Assignment).where(Assignment.course_id == course.id)
     if not can_manage_course(user, course):
-        if user.role != Role.STUDENT.value or not is_learning(user.id, course.id):
+        if not user.is_student or not is_learning(user.id, course.id):
             raise Forbidden(LIST_DENIED)
         stmt = stmt.where(Assignment.is_published.is_(True), Assignment.status == "published")
     return skip_limit(stmt.order_by(Assignment.created_at, Assignment.id), args, "assignments")
@@ -110,7 +105,7 @@ def list_course_assignments(course_id: uuid.UUID, user: User, args: dict[str, An
 
 def update_assignment(assignment_id: uuid.UUID, data: dict[str, Any], user: User) -> Assignment:
     """Change the fields sent (publishing included) on one of the caller's assignments."""
-    assignment = _get_owned_assignment(assignment_id, user)
+    assignment = _get_assignment_for_managing(assignment_id, user)
     for field, value in data.items():
         setattr(assignment, field, value)
     db.session.commit()
@@ -119,14 +114,14 @@ def update_assignment(assignment_id: uuid.UUID, data: dict[str, Any], user: User
 
 def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
     """Delete one of the caller's assignments with its submissions."""
-    assignment = _get_owned_assignment(assignment_id, user)
+    assignment = _get_assignment_for_managing(assignment_id, user)
     db.session.delete(assignment)
     db.session.commit()
 
 
 # --- submissions ------------------------------------------------------------------------------
 
-def _checked_file_urls(urls: list[str], user: User) -> list[str]:
+def _checked_file_urls(urls: list[str], user: User, request_host: str | None) -> list[str]:
     """The links to store, in order and without repeats (contract §5.33).
 
     The schema has let through only absolute http(s) URLs and download paths of this API. A URL of
@@ -138,10 +133,10 @@ def _checked_file_urls(urls: list[str], user: User) -> list[str]:
     stored: list[str] = []
     uploads: dict[uuid.UUID, str] = {}
     for url in urls:
-        if not points_at_downloads(url):
+        if not points_at_downloads(url, request_host):
             stored.append(url)
             continue
-        file_id = file_id_of_download_url(url)
+        file_id = file_id_of_download_url(url, request_host)
         if file_id is None:
             raise BadRequest(f"{NOT_A_DOWNLOAD_URL}: {url}")
         uploads.setdefault(file_id, url)
@@ -161,12 +156,37 @@ def _check_uploaded_by(user: User, uploads: dict[uuid.UUID, str]) -> None:
             raise BadRequest(f"{NOT_YOUR_UPLOAD}: {url}")
 
 
-def submit(data: dict[str, Any], user: User) -> Submission:
-    """The calling student's one submission for an assignment of their course (late ones are marked)."""
+@add_download_grant
+def _attached_to_a_submission_graded_by(stored: StoredFile, user: User) -> bool:
+    """Whether the uploader attached the file to a submission in a course `user` teaches.
+
+    Only the file's canonical download path in `file_urls` attaches it: submissions store their own
+    uploads in that form (checked when submitted) and outside links as sent, so an outside link that
+    merely contains the id ("https://elsewhere.example/<id>") must grant nothing. The text search on
+    the JSON narrows the rows; the exact comparison decides.
+    """
+    if not user.is_instructor:
+        return False
+    candidates = db.session.scalars(
+        select(Submission.file_urls)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(Enrollment, Enrollment.id == Submission.enrollment_id)
+        .where(Course.instructor_id == user.id, Enrollment.student_id == stored.uploaded_by,
+               cast(Submission.file_urls, String).like(f"%{stored.id}%")))
+    attached_as = download_path(stored.id)
+    return any(attached_as in (file_urls or ()) for file_urls in candidates)
+
+
+def submit(data: dict[str, Any], user: User, request_host: str | None) -> Submission:
+    """The calling student's one submission for an assignment of their course (late ones are marked).
+
+    `request_host`: the host the request came to, where links to this API's downloads may point.
+    """
     enrollment = db.session.get(Enrollment, data["enrollment_id"])
     if enrollment is None or enrollment.student_id != user.id:
         raise NotFound(ENROLLMENT_NOT_FOUND)
-    if enrollment.status not in LEARNING_STATUSES:
+    if not is_learning_enrollment(enrollment):
         raise Forbidden(ENROLLMENT_INACTIVE)
     row = db.session.execute(
         select(Assignment, Course.is_published.label("course_is_published"))
@@ -181,7 +201,7 @@ def submit(data: dict[str, Any], user: User) -> Submission:
     assignment = row.Assignment
     file_urls = data.get("file_urls")
     if file_urls:
-        file_urls = _checked_file_urls(file_urls, user)
+        file_urls = _checked_file_urls(file_urls, user, request_host)
     if db.session.scalar(select(Submission.id).where(Submission.assignment_id == assignment.id,
                                                      Submission.enrollment_id == enrollment.id)):
         raise Conflict(DUPLICATE_SUBMISSION)
@@ -225,7 +245,7 @@ def get_submission(submission_id: uuid.UUID, user: User) -> Submission:
 def _grading_context(submission_id: uuid.UUID, user: User):
     """A submission to an assignment of the caller's own course (404 for any other)."""
     row = _submission_context(submission_id)
-    if not _is_course_instructor(user, row.Course):
+    if not can_teach_course(user, row.Course):
         raise NotFound(SUBMISSION_NOT_FOUND)
     return row
 

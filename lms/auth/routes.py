@@ -21,6 +21,8 @@ from lms.auth.schemas import (
     TokensSchema,
 )
 from lms.core.api import Blueprint
+from lms.core.auth import bearer_token
+from lms.core.http import client_ip
 from lms.core.permissions import bearer_required, current_user, login_required
 from lms.core.ratelimit import auth_rate_limit
 from lms.core.schemas import MessageSchema
@@ -53,7 +55,7 @@ class Login(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, credentials):
         """Log in with e-mail and password."""
-        result = service.login(credentials["email"], credentials["password"])
+        result = service.login(credentials["email"], credentials["password"], client_ip())
         if result.get("mfa_required"):
             return MfaChallengeSchema().dump(result)
         return AuthResponseSchema().dump(result)
@@ -69,7 +71,7 @@ class Token(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, form):
         """OAuth2 password grant (the "Authorize" dialog of /docs): `username` is the e-mail."""
-        return service.login_for_token(form["username"], form["password"])
+        return service.login_for_token(form["username"], form["password"], client_ip())
 
 
 @blp.route("/login/mfa")
@@ -82,7 +84,7 @@ class LoginMfa(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data):
         """Finish an MFA login with the challenge token and the mailed code."""
-        return service.login_with_mfa_code(data["challenge_token"], data["code"])
+        return service.login_with_mfa_code(data["challenge_token"], data["code"], client_ip())
 
 
 @blp.route("/refresh")
@@ -94,7 +96,7 @@ class Refresh(MethodView):
     @blp.doc(security=[{}, *_BEARER])
     def post(self, data):
         """Exchange a refresh token for a new pair; an access token sent as bearer is revoked."""
-        return service.refresh(data["refresh_token"])
+        return service.refresh(data["refresh_token"], bearer_token())
 
 
 @blp.route("/logout")
@@ -106,7 +108,7 @@ class Logout(MethodView):
     @bearer_required
     def post(self, data):
         """End this session: revoke the bearer access token and the refresh token."""
-        service.logout(data["refresh_token"])
+        service.logout(data["refresh_token"], bearer_token())
 
 
 @blp.route("/forgot-password")
@@ -157,7 +159,7 @@ class MfaEnableRequest(MethodView):
     @login_required
     def post(self, data):
         """Start turning on MFA: checks the password (counted like a login) and mails a setup code."""
-        return {"message": service.request_mfa_setup(current_user(), data["password"])}
+        return {"message": service.request_mfa_setup(current_user(), data["password"], client_ip())}
 
 
 @blp.route("/mfa/enable/confirm")
@@ -170,7 +172,7 @@ class MfaEnableConfirm(MethodView):
     @login_required
     def post(self, data):
         """Turn on MFA with the mailed setup code (a wrong code counts like a failed login)."""
-        return {"message": service.confirm_mfa_setup(current_user(), data["code"])}
+        return {"message": service.confirm_mfa_setup(current_user(), data["code"], client_ip())}
 
 
 @blp.route("/mfa/disable")
@@ -182,7 +184,7 @@ class MfaDisable(MethodView):
     @login_required
     def post(self, data):
         """Turn off MFA (the password is required, and counted like a login)."""
-        return {"message": service.disable_mfa(current_user(), data["password"])}
+        return {"message": service.disable_mfa(current_user(), data["password"], client_ip())}
 
 
 @blp.route("/me")

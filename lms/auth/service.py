@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, NoReturn
 
-from flask import current_app, request
+from flask import current_app
 
 from lms.auth import lockout, mfa
 from lms.auth.tokens import (
@@ -23,7 +23,8 @@ from lms.auth.tokens import (
     revoke_family,
     start_session,
 )
-from lms.core.auth import bearer_token, decode_token_of_type, revoke_access_token
+from lms.core import events
+from lms.core.auth import decode_token_of_type, revoke_access_token
 from lms.core.db import utcnow
 from lms.core.errors import BadRequest, Forbidden, Unauthorized
 from lms.core.mail import send_email
@@ -52,10 +53,6 @@ RESET_REQUESTED = "If the email is registered, a reset link has been sent"
 VERIFICATION_REQUESTED = "If the email is registered, a verification link has been sent"
 
 
-def _client_ip() -> str:
-    return request.remote_addr or "unknown"
-
-
 def _auth_response(user: User, tokens: dict) -> dict:
     return {"user": user, "tokens": tokens}
 
@@ -81,14 +78,13 @@ def register(data: dict[str, Any]) -> dict:
 
 # --- login -------------------------------------------------------------------------------------------
 
-def _check_credentials(email: str, password: str) -> User:
+def _check_credentials(email: str, password: str, client_ip: str) -> User:
     """The user behind a correct e-mail and password, or a 401 that says nothing about which was wrong.
 
     Unknown e-mails cost the same bcrypt work as wrong passwords. Every refusal counts towards the
     lockout, which is checked before anything else.
     """
-    ip = _client_ip()
-    lockout.ensure_not_locked(email, ip)
+    lockout.ensure_not_locked(email, client_ip)
     user = find_user_by_email(email)
     if user is None:
         burn_password_check()
@@ -103,27 +99,27 @@ def _check_credentials(email: str, password: str) -> User:
         refusal = EMAIL_NOT_VERIFIED
     else:
         return user
-    lockout.record_failure(email, ip)
+    lockout.record_failure(email, client_ip)
     raise Unauthorized(refusal)
 
 
-def _complete_login(user: User) -> dict:
+def _complete_login(user: User, client_ip: str) -> dict:
     """Tokens for a user who passed every check; clears the failure counters."""
-    lockout.record_success(user.email, _client_ip())
+    lockout.record_success(user.email, client_ip)
     user.last_login_at = utcnow()
     tokens, _ = start_session(user)
     db.session.commit()
     return tokens
 
 
-def login(email: str, password: str) -> dict:
+def login(email: str, password: str, client_ip: str) -> dict:
     """AuthResponse, or for an MFA user a challenge whose code is mailed (the login ends at /login/mfa).
 
     The password step of an MFA user does not clear the failure count: only a correct code does.
     """
-    user = _check_credentials(email, password)
+    user = _check_credentials(email, password, client_ip)
     if not user.mfa_enabled:
-        return _auth_response(user, _complete_login(user))
+        return _auth_response(user, _complete_login(user, client_ip))
     ttl = current_app.config["MFA_CHALLENGE_TOKEN_EXPIRE_MINUTES"] * 60
     challenge_token, code = mfa.open_login_challenge(str(user.id), ttl)
     send_email(user.email, "Your LMS login verification code", "email/mfa_login_code.txt",
@@ -132,26 +128,26 @@ def login(email: str, password: str) -> dict:
             "message": "MFA verification required"}
 
 
-def login_for_token(email: str, password: str) -> dict:
+def login_for_token(email: str, password: str, client_ip: str) -> dict:
     """The OAuth2 password grant: bare Tokens; MFA users must use the two-step login (400)."""
-    user = _check_credentials(email, password)
+    user = _check_credentials(email, password, client_ip)
     if user.mfa_enabled:
         raise BadRequest(MFA_USE_LOGIN)
-    return _complete_login(user)
+    return _complete_login(user, client_ip)
 
 
-def login_with_mfa_code(challenge_token: str, code: str) -> dict:
+def login_with_mfa_code(challenge_token: str, code: str, client_ip: str) -> dict:
     """Second login step, under the lockout of the challenged user's e-mail and this client."""
     user = _challenged_user(challenge_token)
     try:
-        _redeem_code_like_a_login(user, lambda: mfa.redeem_login_challenge(challenge_token, code))
+        _redeem_code_like_a_login(user, client_ip, lambda: mfa.redeem_login_challenge(challenge_token, code))
     except mfa.CodeRejected as rejected:
         raise Unauthorized(MFA_CHALLENGE_INVALID if rejected.void else MFA_CODE_INVALID) from rejected
     if not user.is_active:
         raise Unauthorized(ACCOUNT_DISABLED)
     if not user.mfa_enabled:
         raise Unauthorized(MFA_NOT_ENABLED)
-    return _auth_response(user, _complete_login(user))
+    return _auth_response(user, _complete_login(user, client_ip))
 
 
 def _challenged_user(challenge_token: str) -> User:
@@ -166,23 +162,29 @@ def _challenged_user(challenge_token: str) -> User:
     return user
 
 
-def _redeem_code_like_a_login(user: User, redeem: Callable[[], object]) -> None:
+def _redeem_code_like_a_login(user: User, client_ip: str, redeem: Callable[[], object]) -> None:
     """Run a code check of `user` under the login lockout (§5.36): refused before the check while
     the user's e-mail and this client are locked; a wrong code counts as a failed login. A void
     slot (none pending, used up) is not a guess and does not count. Raises CodeRejected."""
-    ip = _client_ip()
-    lockout.ensure_not_locked(user.email, ip)
+    lockout.ensure_not_locked(user.email, client_ip)
     try:
         redeem()
     except mfa.CodeRejected as rejected:
         if not rejected.void:
-            lockout.record_failure(user.email, ip)
+            lockout.record_failure(user.email, client_ip)
         raise
+
+
+@events.on(events.USER_DEACTIVATED)
+@events.on(events.USER_PASSWORD_CHANGED)
+def _end_sessions(user: User, **_: Any) -> None:
+    """A deactivated account, or one whose password an admin changed, keeps no session (§5.7)."""
+    end_all_sessions(user)
 
 
 # --- sessions ----------------------------------------------------------------------------------------
 
-def refresh(refresh_token: str) -> dict:
+def refresh(refresh_token: str, bearer: str | None) -> dict:
     """Rotate a refresh token into a new pair (§1.2, §5.16).
 
     A token that was already rotated is a reuse: 401, and its whole family is revoked, since either
@@ -202,7 +204,7 @@ def refresh(refresh_token: str) -> dict:
         if row.replaced_by_jti is not None:  # rotated, not revoked by a logout or a reset
             _refuse_reuse(family_id, user_id, rotated_at=row.revoked_at)
         raise Unauthorized(REFRESH_INVALID)
-    presented_access = _presented_access_claims()
+    presented_access = _presented_access_claims(bearer)
     if presented_access is not None and presented_access["sub"] != claims["sub"]:
         raise Unauthorized(TOKEN_MISMATCH)
     user = db.session.get(User, user_id)
@@ -226,12 +228,11 @@ def _refuse_reuse(family_id: uuid.UUID, user_id: uuid.UUID, *, rotated_at: datet
     raise Unauthorized(REFRESH_INVALID)
 
 
-def _presented_access_claims() -> dict | None:
+def _presented_access_claims(bearer: str | None) -> dict | None:
     """The optional bearer of /auth/refresh: an access token of ours, expired or not."""
-    token = bearer_token()
-    if token is None:
+    if bearer is None:
         return None
-    return decode_token_of_type(token, "access", allow_expired=True)
+    return decode_token_of_type(bearer, "access", allow_expired=True)
 
 
 def _revoke_reused_family(family_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -240,16 +241,13 @@ def _revoke_reused_family(family_id: uuid.UUID, user_id: uuid.UUID) -> None:
     db.session.commit()
 
 
-def logout(refresh_token: str) -> None:
+def logout(refresh_token: str, bearer: str) -> None:
     """End the session of the bearer: its access token and the refresh token's family. Idempotent.
 
     The bearer is only decoded (a repeated logout with the same tokens is 204 again). The access
     token is revoked in Redis before the database change is committed, so a 503 changes nothing.
     """
-    token = bearer_token()
-    if token is None:
-        raise Unauthorized("Not authenticated")
-    access = decode_token_of_type(token, "access")
+    access = decode_token_of_type(bearer, "access")
     claims = decode_token_of_type(refresh_token, "refresh")
     if claims["sub"] != access["sub"]:
         raise Unauthorized(TOKEN_MISMATCH)
@@ -335,21 +333,20 @@ def confirm_email(token: str) -> str:
 
 # --- MFA settings ------------------------------------------------------------------------------------
 
-def _confirm_password(user: User, password: str) -> None:
+def _confirm_password(user: User, password: str, client_ip: str) -> None:
     """A re-entered password is checked like a login (§5.36), so that a stolen session cannot guess
     it without limit: refused unchecked while locked out, a wrong one counts as a failed login, a
     right one clears the count."""
-    ip = _client_ip()
-    lockout.ensure_not_locked(user.email, ip)
+    lockout.ensure_not_locked(user.email, client_ip)
     if not verify_password(password, user.password_hash):
-        lockout.record_failure(user.email, ip)
+        lockout.record_failure(user.email, client_ip)
         raise Unauthorized(INVALID_PASSWORD)
-    lockout.record_success(user.email, ip)
+    lockout.record_success(user.email, client_ip)
 
 
-def request_mfa_setup(user: User, password: str) -> str:
+def request_mfa_setup(user: User, password: str, client_ip: str) -> str:
     """Mail a setup code to the user (nothing happens if MFA is already on)."""
-    _confirm_password(user, password)
+    _confirm_password(user, password, client_ip)
     if not user.mfa_enabled:
         ttl = max(60, current_app.config["MFA_LOGIN_CODE_EXPIRE_MINUTES"] * 60)
         code = mfa.issue_code(mfa.setup_slot(str(user.id)), ttl)
@@ -358,11 +355,11 @@ def request_mfa_setup(user: User, password: str) -> str:
     return "A verification code has been sent to your email"
 
 
-def confirm_mfa_setup(user: User, code: str) -> str:
+def confirm_mfa_setup(user: User, code: str, client_ip: str) -> str:
     """Turn MFA on with the mailed setup code; a wrong code counts as a failed login. A right one
     does not clear the count: it proves the mailbox, not the password."""
     try:
-        _redeem_code_like_a_login(user, lambda: mfa.redeem_code(mfa.setup_slot(str(user.id)), code))
+        _redeem_code_like_a_login(user, client_ip, lambda: mfa.redeem_code(mfa.setup_slot(str(user.id)), code))
     except mfa.CodeRejected as rejected:
         raise Unauthorized(MFA_CODE_INVALID) from rejected
     user.mfa_enabled = True
@@ -370,8 +367,8 @@ def confirm_mfa_setup(user: User, code: str) -> str:
     return "MFA has been enabled successfully"
 
 
-def disable_mfa(user: User, password: str) -> str:
-    _confirm_password(user, password)
+def disable_mfa(user: User, password: str, client_ip: str) -> str:
+    _confirm_password(user, password, client_ip)
     if user.mfa_enabled:
         user.mfa_enabled = False
         db.session.commit()

@@ -5,6 +5,7 @@ from lms.certificates.schemas import CertificateSchema, VerificationSchema, Veri
 from lms.core.api import Blueprint
 from lms.core.pagination import list_schema
 from lms.core.permissions import Role, current_user, login_required, require_roles
+from lms.core.storage import send_download
 
 blp = Blueprint("certificates", __name__, url_prefix="/certificates",
                 description="Certificates: issuance on completion, PDF, verification, revocation")
@@ -28,7 +29,7 @@ class CertificateDownload(MethodView):
     @login_required
     def get(self, certificate_id):
         """Download a certificate: its owner (even when revoked) or an admin."""
-        return service.download_certificate(certificate_id, current_user())
+        return send_download(service.download_certificate(certificate_id, current_user()))
 
 
 @blp.route("/verify/<certificate_number>")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from lms.certificates.service import pdf_path
+from lms.certificates.urls import pdf_path
 from lms.core.schemas import UTCDateTime
 
 

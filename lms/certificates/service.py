@@ -18,19 +18,20 @@ import secrets
 import uuid
 from typing import Any
 
-from flask import Response, current_app
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.certificates.models import Certificate
+from lms.certificates.urls import pdf_path, verification_url
 from lms.core import events
 from lms.core.db import after_commit, commit, utcnow
 from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
 from lms.core.mail import send_email
-from lms.core.permissions import Role
-from lms.core.storage import ObjectMissing, Storage, StorageError, download_response, get_storage
+from lms.core.storage import Download, Storage, StorageError, get_storage
 from lms.core.tasks import enqueue
+from lms.courses.service import can_manage_course, get_course
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.users.models import User
@@ -95,17 +96,6 @@ def render_certificate_pdf(certificate_id: uuid.UUID | str) -> None:
     db.session.commit()
 
 
-def verification_url(certificate_number: str) -> str:
-    """The public verification endpoint of a certificate (printed on it and encoded in its QR code)."""
-    config = current_app.config
-    base = config["PUBLIC_API_BASE_URL"].rstrip("/")
-    return f"{base}{config['API_V1_PREFIX']}/certificates/verify/{certificate_number}"
-
-
-def pdf_path(certificate: Certificate) -> str:
-    return f"{current_app.config['API_V1_PREFIX']}/certificates/{certificate.id}/download"
-
-
 def _store_pdf(storage: Storage, certificate: Certificate) -> None:
     """Render the certificate (student, course and instructor names), store it under its key
     (`<number>.pdf`) and record the key (not committed)."""
@@ -132,6 +122,14 @@ def _discard_pdf(storage: Storage, key: str) -> None:
         storage.delete(key)
     except StorageError:
         log.exception("could not delete the unused certificate file %s", key)
+
+
+@events.on(events.COURSE_DELETED)
+def _discard_files_of_deleted_course(course_id: uuid.UUID, **_: Any) -> None:
+    """The course's certificates go with it (database cascade); their PDFs once that commits."""
+    keys = certificate_files_of_course(course_id)
+    if keys:
+        after_commit(lambda: enqueue(discard_certificate_files, keys))
 
 
 def certificate_files_of_course(course_id: uuid.UUID) -> list[str]:
@@ -162,7 +160,7 @@ def _mail_student(certificate_id: uuid.UUID) -> None:
 def generate_for_enrollment(enrollment_id: uuid.UUID, user: User) -> Certificate:
     """On demand, for an admin, the enrolled student or the course's instructor (others: 404)."""
     enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or not _may_issue(user, enrollment):
+    if enrollment is None or not can_generate_certificate(user, enrollment):
         raise NotFound("Enrollment not found")
     if enrollment.status != "completed":
         raise BadRequest("Enrollment is not complete yet")
@@ -171,10 +169,7 @@ def generate_for_enrollment(enrollment_id: uuid.UUID, user: User) -> Certificate
     return certificate
 
 
-def _may_issue(user: User, enrollment: Enrollment) -> bool:
-    # Imported here: the courses service imports this module (course deletion removes PDFs).
-    from lms.courses.service import can_manage_course, get_course
-
+def can_generate_certificate(user: User, enrollment: Enrollment) -> bool:
     return enrollment.student_id == user.id or can_manage_course(user, get_course(enrollment.course_id))
 
 
@@ -191,26 +186,26 @@ def _with_names():
     return select(Certificate).options(joinedload(Certificate.student), joinedload(Certificate.course))
 
 
-def download_certificate(certificate_id: uuid.UUID, user: User) -> Response:
-    """The owner (revoked or not) or an admin; 404 for everyone else, instructors included (§5.19)."""
+def download_certificate(certificate_id: uuid.UUID, user: User) -> Download:
+    """The owner (revoked or not) or an admin; 404 for everyone else, instructors included (§5.19).
+
+    A PDF that is not stored (its job has not run, or the file was lost) is rendered now.
+    """
     certificate = db.session.scalar(_with_names().where(Certificate.id == certificate_id))
-    if certificate is None or not (certificate.student_id == user.id or user.role == Role.ADMIN.value):
+    if certificate is None or not (certificate.student_id == user.id or user.is_admin):
         raise NotFound(CERTIFICATE_NOT_FOUND)
     storage = get_storage("certificates")
-    filename = f"{certificate.certificate_number}.pdf"
     try:
-        if certificate.storage_key is None:  # its rendering job has not run (yet)
+        if certificate.storage_key is None or not storage.exists(certificate.storage_key):
+            if certificate.storage_key is not None:
+                log.warning("certificate %s has no stored PDF; rendering it again", certificate.certificate_number)
             _store_pdf(storage, certificate)
             db.session.commit()
-        try:
-            return download_response(storage, certificate.storage_key, filename, "application/pdf")
-        except ObjectMissing:
-            log.warning("certificate %s has no stored PDF; rendering it again", certificate.certificate_number)
-            _store_pdf(storage, certificate)
-            return download_response(storage, certificate.storage_key, filename, "application/pdf")
     except StorageError as exc:
-        log.error("certificate %s could not be served: %s", certificate.certificate_number, exc)
+        log.error("certificate %s could not be stored: %s", certificate.certificate_number, exc)
         raise ServiceUnavailable("File storage is unavailable") from exc
+    return Download("certificates", certificate.storage_key, f"{certificate.certificate_number}.pdf",
+                    "application/pdf")
 
 
 def verify_by_number(certificate_number: str) -> dict[str, Any]:

@@ -28,6 +28,11 @@ from blinker import Namespace
 
 from lms.core.db import after_commit as run_after_commit
 
+COURSE_CHANGED = "course.changed"  # a course or one of its lessons was written (payload: course_id)
+COURSE_DELETED = "course.deleted"
+LESSON_DELETED = "lesson.deleted"
+USER_DEACTIVATED = "user.deactivated"
+USER_PASSWORD_CHANGED = "user.password_changed"
 ENROLLMENT_CREATED = "enrollment.created"
 ENROLLMENT_COMPLETED = "enrollment.completed"
 ENROLLMENT_REVIEWED = "enrollment.reviewed"

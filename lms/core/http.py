@@ -99,6 +99,11 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
+def client_ip() -> str:
+    """The caller's address: the TCP peer, or what ProxyFix derived from TRUSTED_PROXY_COUNT proxies."""
+    return request.remote_addr or "unknown"
+
+
 def request_id_for(incoming: str | None) -> str:
     """The client's `X-Request-ID` when it is a safe token, else a new one."""
     return incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex

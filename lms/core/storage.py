@@ -13,17 +13,23 @@ Keys are server-generated and relative to their area (`<folder>/<hex>.<ext>`, `<
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
 import tempfile
 import threading
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 from urllib.parse import quote
 
 from flask import Flask, Response, current_app, redirect, send_file
+
+from lms.core.errors import NotFound, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 Area = Literal["uploads", "certificates"]
 AREA_DIRECTORIES: dict[str, str] = {"uploads": "UPLOAD_DIR", "certificates": "CERTIFICATES_DIR"}
@@ -255,6 +261,30 @@ def get_storage(area: Area) -> Storage:
         return S3Storage(s3_client(app), config["AWS_S3_BUCKET"], area,
                          config["FILE_DOWNLOAD_URL_EXPIRE_SECONDS"])
     return LocalStorage(config[AREA_DIRECTORIES[area]])
+
+
+@dataclass(frozen=True)
+class Download:
+    """A stored object to send as an attachment: what a service answers, and the route turns into
+    the HTTP answer with `send_download`."""
+
+    area: str  # "uploads" or "certificates" (see `get_storage`)
+    key: str
+    filename: str
+    content_type: str
+    missing_detail: str = "File no longer exists"  # the 404's message when the object is gone
+
+
+def send_download(download: Download) -> Response:
+    """The answer for a Download: 404 when its object is gone, 503 when the storage fails."""
+    try:
+        return download_response(get_storage(download.area), download.key, download.filename,
+                                 download.content_type)
+    except ObjectMissing as exc:
+        raise NotFound(download.missing_detail) from exc
+    except StorageError as exc:
+        log.error("download of %s/%s failed: %s", download.area, download.key, exc)
+        raise ServiceUnavailable("File storage is unavailable") from exc
 
 
 def download_response(storage: Storage, key: str, filename: str, content_type: str) -> Response:

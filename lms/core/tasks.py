@@ -61,16 +61,21 @@ def enqueue(func: Callable, *args: Any, queue: str = "default", job_id: str | No
     return None
 
 
+_app_factory: Callable[[], Flask] | None = None
 _worker_app: Flask | None = None
+
+
+def use_app_factory(factory: Callable[[], Flask]) -> None:
+    """How a worker builds the app its jobs run in (the application package registers it)."""
+    global _app_factory
+    _app_factory = factory
 
 
 def worker_app() -> Flask:
     """The app a worker process runs jobs in, built once per process."""
     global _worker_app
     if _worker_app is None:
-        from lms import create_app
-
-        _worker_app = create_app()
+        _worker_app = _app_factory()
     return _worker_app
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
@@ -19,6 +19,18 @@ class Course(UUIDPrimaryKey, Timestamps, db.Model):
         # The catalog: published courses newest first, and "mine" (an instructor's courses) newest first.
         Index("ix_courses_is_published_created_at", "is_published", "created_at"),
         Index("ix_courses_instructor_id_created_at", "instructor_id", "created_at"),
+        # Catalog search (`title ILIKE '%term%' OR description ILIKE '%term%'`): trigram GIN indexes
+        # on PostgreSQL, so that a search never reads the whole table. SQLite ignores the PostgreSQL
+        # options and builds plain indexes: Alembic's autogenerate ignores `ddl_if`
+        # (sqlalchemy/alembic#1491), so a PostgreSQL-only index would always be "missing" on SQLite.
+        Index("ix_courses_title_trgm", "title", postgresql_using="gin",
+              postgresql_ops={"title": "gin_trgm_ops"}),
+        Index("ix_courses_description_trgm", "description", postgresql_using="gin",
+              postgresql_ops={"description": "gin_trgm_ops"}),
+        # `create_all` (the tests) needs pg_trgm's operator class before it creates those indexes;
+        # migrations create the extension themselves.
+        {"listeners": [("before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                                          .execute_if(dialect="postgresql"))]},
     )
 
     title: Mapped[str] = mapped_column(String(255))

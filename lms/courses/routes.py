@@ -61,9 +61,9 @@ class CourseItem(MethodView):
         reader = current_user()
         return cached_json_response(
             service.course_cache_key(course_id),
-            lambda: CourseSchema().dump(service.get_course_for_reader(course_id, reader)),
-            remember=lambda course: (course["is_published"], uuid.UUID(course["instructor_id"])),
-            admit=lambda visibility: service.ensure_course_readable(reader, *visibility))
+            lambda: CourseSchema().dump(service.load_course_for_reading(course_id, reader)),
+            remember=lambda course: service.CourseAccessValues(course["is_published"], uuid.UUID(course["instructor_id"])),
+            admit=lambda access: service.check_can_read_course(reader, access))
 
     @blp.arguments(CourseUpdateSchema)
     @blp.response(200, CourseSchema)
@@ -91,7 +91,7 @@ class CourseBySlug(MethodView):
     @login_optional
     def get(self, slug):
         """Get a course by its slug (a draft only for its instructor or an admin)."""
-        return service.get_course_by_slug_for_reader(slug, current_user())
+        return service.load_course_by_slug_for_reading(slug, current_user())
 
 
 @blp.route("/<uuid:course_id>/publish")
@@ -134,7 +134,7 @@ class LessonItem(MethodView):
     @login_optional
     def get(self, lesson_id):
         """Get a lesson; content and video only for learners, the owner, admins, or previews."""
-        return service.get_lesson_for_reader(lesson_id, current_user())
+        return service.get_lesson_for_reading(lesson_id, current_user())
 
     @lessons_blp.arguments(LessonUpdateSchema)
     @lessons_blp.response(200, LessonSchema)

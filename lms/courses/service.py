@@ -11,46 +11,62 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Protocol
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import with_expression
+from sqlalchemy.orm import QueryableAttribute, with_expression
 
-from lms.analytics.cache import invalidate_course_analytics
-from lms.certificates.service import certificate_files_of_course, discard_certificate_files
 from lms.core import events
 from lms.core.cache import get_app_cache
-from lms.core.db import contains_text, escape_like
+from lms.core.db import commit, contains_text, escape_like
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from lms.core.pagination import paginate
 from lms.core.schemas import INT32_MAX
-from lms.core.tasks import enqueue
-from lms.core.permissions import Role
 from lms.courses.models import Course, Lesson
-from lms.enrollments.models import Enrollment
 from lms.extensions import db
 from lms.users.models import User
 
 MANAGE_DENIED = "Not authorized to manage this course"
 
 
-def can_manage_course(user: User | None, course: Course) -> bool:
-    """The course's instructor or any admin."""
-    return manages_course(user, course.instructor_id)
+# --- who may do what with a course -------------------------------------------------------------
+# One vocabulary across the modules: `can_<verb>_<thing>(user, thing)` answers yes or no;
+# `get_<thing>_for_<reading|managing>(id, user)` fetches the thing and refuses with 404 when the
+# caller may not see it, 403 when they may see but not manage it (§5.19).
+
+class CourseAccess(Protocol):
+    """What the checks need of a course: a Course row, or the two values kept with a cached one."""
+
+    is_published: bool
+    instructor_id: uuid.UUID
 
 
-def manages_course(user: User | None, instructor_id: uuid.UUID) -> bool:
-    """`can_manage_course` for the course with this instructor (when the course row is not loaded).
-
-    Ownership alone is not enough: an owner demoted to student loses the course at once (§5.34).
-    """
-    return user is not None and (user.role == Role.ADMIN.value or teaches_course(user, instructor_id))
+@dataclass(frozen=True)
+class CourseAccessValues:
+    is_published: bool
+    instructor_id: uuid.UUID
 
 
-def teaches_course(user: User, instructor_id: uuid.UUID) -> bool:
+def can_teach_course(user: User, course: CourseAccess) -> bool:
     """The course's own instructor, still an instructor (what only the teacher may do, not admins)."""
-    return user.role == Role.INSTRUCTOR.value and user.id == instructor_id
+    return user.is_instructor and user.id == course.instructor_id
+
+
+def can_manage_course(user: User | None, course: CourseAccess) -> bool:
+    """Its instructor, or any admin. Ownership alone is not enough: an owner demoted to student
+    loses the course at once (§5.34)."""
+    return user is not None and (user.is_admin or can_teach_course(user, course))
+
+
+def can_read_course(user: User | None, course: CourseAccess) -> bool:
+    """Published courses are public; drafts belong to those who manage them."""
+    return course.is_published or can_manage_course(user, course)
+
+
+def check_can_read_course(user: User | None, course: CourseAccess) -> None:
+    if not can_read_course(user, course):
+        raise NotFound("Course not found")
 
 
 def get_course(course_id: uuid.UUID) -> Course:
@@ -60,35 +76,32 @@ def get_course(course_id: uuid.UUID) -> Course:
     return course
 
 
-def get_visible_course(course_id: uuid.UUID, user: User | None) -> Course:
+def get_course_for_reading(course_id: uuid.UUID, user: User | None) -> Course:
     """A course the caller may read: published, or theirs to manage. Drafts are 404 to others (§5.19)."""
     course = get_course(course_id)
-    if not can_read_course(user, course):
-        raise NotFound("Course not found")
+    check_can_read_course(user, course)
     return course
 
 
-def get_managed_course(course_id: uuid.UUID, user: User, message: str = MANAGE_DENIED) -> Course:
+def get_course_for_managing(course_id: uuid.UUID, user: User, message: str = MANAGE_DENIED) -> Course:
     """A course the caller manages; 404 when they may not even see it, 403 when they only may read it."""
-    course = get_visible_course(course_id, user)
+    course = get_course_for_reading(course_id, user)
     if not can_manage_course(user, course):
         raise Forbidden(message)
     return course
 
 
-def can_read_course(user: User | None, course: Course) -> bool:
-    """Published courses are public; drafts belong to their instructor and the admins."""
-    return course_readable_by(user, course.is_published, course.instructor_id)
+def get_course_lesson(course: Course, lesson_id: uuid.UUID) -> Lesson:
+    """A lesson of this course; 404 for any other id."""
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        raise NotFound("Lesson not found")
+    return lesson
 
 
-def course_readable_by(user: User | None, is_published: bool, instructor_id: uuid.UUID) -> bool:
-    """`can_read_course` from the two values it depends on (a cached course has no row)."""
-    return is_published or manages_course(user, instructor_id)
-
-
-def ensure_course_readable(user: User | None, is_published: bool, instructor_id: uuid.UUID) -> None:
-    if not course_readable_by(user, is_published, instructor_id):
-        raise NotFound("Course not found")
+def lesson_count(course_id: ColumnElement | uuid.UUID) -> ColumnElement:
+    """The number of lessons of a course, as a scalar subquery (correlated when `course_id` is a column)."""
+    return select(func.count(Lesson.id)).where(Lesson.course_id == course_id).scalar_subquery()
 
 
 # --- reading courses ----------------------------------------------------------------------------
@@ -99,24 +112,33 @@ CATALOG_CACHE_GROUP = "courses:catalog"
 COURSE_CACHE_PREFIX = "courses:item:"
 
 
+# --- what the modules built on courses add ------------------------------------------------------
+# This module imports none of them: at import, they add the figures a course shows (enrollments:
+# its enrollment count and ratings) and who else may read its lessons (enrollments: its learners).
+
+_FIGURES: list[tuple[QueryableAttribute, ColumnElement]] = []
+_LESSON_CONTENT_GRANTS: list[Callable[[User, uuid.UUID], bool]] = []
+
+
+def add_course_figure(attribute: QueryableAttribute, expression: ColumnElement) -> None:
+    """Load `expression` (a scalar subquery correlated with `Course.id`) into `attribute`, one of
+    Course's `query_expression` figures, wherever courses are read with `course_statement`."""
+    _FIGURES.append((attribute, expression))
+
+
+def add_lesson_content_grant(grants: Callable[[User, uuid.UUID], bool]) -> None:
+    """`grants(user, course_id)` opens a course's lesson content to a reader besides its managers."""
+    _LESSON_CONTENT_GRANTS.append(grants)
+
+
 def course_statement() -> Select:
     """Courses with their computed figures, all in the one statement (no query per course)."""
-    course_id = Course.id
-    lessons = select(func.count(Lesson.id)).where(Lesson.course_id == course_id).scalar_subquery()
-    enrollments = select(func.count(Enrollment.id)).where(Enrollment.course_id == course_id).scalar_subquery()
-    # AVG and COUNT of a column skip NULLs: only enrollments with a review count.
-    average_rating = select(func.avg(Enrollment.rating)).where(Enrollment.course_id == course_id).scalar_subquery()
-    reviews = select(func.count(Enrollment.rating)).where(Enrollment.course_id == course_id).scalar_subquery()
+    lessons = lesson_count(Course.id)
     instructor_name = select(User.full_name).where(User.id == Course.instructor_id).scalar_subquery()
+    figures = [(Course.instructor_name, instructor_name), (Course.computed_total_lessons, lessons), *_FIGURES]
     return (
         select(Course)
-        .options(
-            with_expression(Course.instructor_name, instructor_name),
-            with_expression(Course.computed_total_lessons, lessons),
-            with_expression(Course.computed_enrollment_count, enrollments),
-            with_expression(Course.computed_average_rating, average_rating),
-            with_expression(Course.computed_review_count, reviews),
-        )
+        .options(*(with_expression(attribute, expression) for attribute, expression in figures))
         # Figures are loaded only by a fresh load; courses already in the session get them too.
         .execution_options(populate_existing=True)
     )
@@ -130,19 +152,21 @@ def load_course(course_id: uuid.UUID) -> Course:
     return course
 
 
-def _readable(course: Course | None, user: User | None) -> Course:
-    if course is None or not can_read_course(user, course):
+def load_course_for_reading(course_id: uuid.UUID, user: User | None) -> Course:
+    """A course with its figures; a draft is 404 to all but those who manage it (§5.19)."""
+    return _readable_with_figures(course_statement().where(Course.id == course_id), user)
+
+
+def load_course_by_slug_for_reading(slug: str, user: User | None) -> Course:
+    return _readable_with_figures(course_statement().where(Course.slug == slug), user)
+
+
+def _readable_with_figures(statement: Select, user: User | None) -> Course:
+    course = db.session.scalar(statement)
+    if course is None:
         raise NotFound("Course not found")
+    check_can_read_course(user, course)
     return course
-
-
-def get_course_for_reader(course_id: uuid.UUID, user: User | None) -> Course:
-    """A course with its figures; a draft is 404 to all but its instructor and the admins (§5.19)."""
-    return _readable(db.session.scalar(course_statement().where(Course.id == course_id)), user)
-
-
-def get_course_by_slug_for_reader(slug: str, user: User | None) -> Course:
-    return _readable(db.session.scalar(course_statement().where(Course.slug == slug)), user)
 
 
 @dataclass(frozen=True)
@@ -166,8 +190,8 @@ def catalog_scope(user: User | None, mine: bool) -> CatalogScope:
         if user is None:
             raise Unauthorized("Not authenticated")
         # Drafts only while the caller may manage them (an owner demoted to student sees none).
-        return CatalogScope(published_only=not manages_course(user, user.id), instructor_id=user.id)
-    return CatalogScope(published_only=user is None or user.role != Role.ADMIN.value)
+        return CatalogScope(published_only=not (user.is_admin or user.is_instructor), instructor_id=user.id)
+    return CatalogScope(published_only=user is None or not user.is_admin)
 
 
 def catalog_cache_key(scope: CatalogScope, args: dict[str, Any]) -> str:
@@ -205,6 +229,11 @@ def invalidate_course_listings(course_id: uuid.UUID) -> None:
     app_cache.delete_group(CATALOG_CACHE_GROUP)
 
 
+@events.on(events.COURSE_CHANGED, after_commit=True)
+def _refresh_course_answers(course_id: uuid.UUID, **_: Any) -> None:
+    invalidate_course_listings(course_id)
+
+
 @events.on(events.ENROLLMENT_CREATED, after_commit=True)
 @events.on(events.ENROLLMENT_REVIEWED, after_commit=True)
 def _refresh_course_figures(enrollment, **_: Any) -> None:
@@ -212,9 +241,10 @@ def _refresh_course_figures(enrollment, **_: Any) -> None:
     invalidate_course_listings(enrollment.course_id)
 
 
-def _after_course_write(course_id: uuid.UUID) -> None:
-    invalidate_course_listings(course_id)
-    invalidate_course_analytics(course_id)
+def _commit_course_change(course_id: uuid.UUID) -> None:
+    """Commit a write to a course or its lessons, announcing it (cached answers, analytics)."""
+    events.emit(events.COURSE_CHANGED, course_id=course_id)
+    commit()
 
 
 # --- writing courses ----------------------------------------------------------------------------
@@ -293,8 +323,7 @@ def create_course(data: dict[str, Any], user: User) -> Course:
                 break
         else:
             raise Conflict(COURSE_SLUG_TAKEN)
-    db.session.commit()
-    _after_course_write(course.id)
+    _commit_course_change(course.id)
     return load_course(course.id)
 
 
@@ -306,34 +335,30 @@ def _reject_nulls(data: dict[str, Any], fields: dict[str, str]) -> None:
 
 def update_course(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Course:
     """Change any field the owner (or an admin) sends; `is_published` may be flipped either way."""
-    course = get_managed_course(course_id, user)
+    course = get_course_for_managing(course_id, user)
     _reject_nulls(data, {"title": "Course title cannot be null",
                          "is_published": "Course is_published cannot be null"})
     for field, value in data.items():
         setattr(course, field, value)
-    db.session.commit()
-    _after_course_write(course.id)
+    _commit_course_change(course.id)
     return load_course(course.id)
 
 
 def publish_course(course_id: uuid.UUID, user: User) -> Course:
     """The owner or an admin publishes; no instructor verification gate (§5.11). Idempotent."""
-    course = get_managed_course(course_id, user)
+    course = get_course_for_managing(course_id, user)
     course.is_published = True
-    db.session.commit()
-    _after_course_write(course.id)
+    _commit_course_change(course.id)
     return load_course(course.id)
 
 
 def delete_course(course_id: uuid.UUID, user: User) -> None:
-    """The database cascades to lessons, enrollments, progress, quizzes, certificates, assignments."""
-    course = get_managed_course(course_id, user)
-    certificate_files = certificate_files_of_course(course.id)
+    """The database cascades to lessons, enrollments, progress, quizzes, certificates, assignments;
+    `course.deleted` lets the modules with files of their own remove them."""
+    course = get_course_for_managing(course_id, user)
+    events.emit(events.COURSE_DELETED, course_id=course.id)
     db.session.delete(course)
-    db.session.commit()
-    if certificate_files:
-        enqueue(discard_certificate_files, certificate_files)
-    _after_course_write(course_id)
+    _commit_course_change(course_id)
 
 
 # --- lessons ------------------------------------------------------------------------------------
@@ -355,20 +380,16 @@ class ReaderLesson:
 
 
 def lessons_unlocked_for(user: User | None, course: Course) -> bool:
-    """Whether every lesson's content is open to the reader: owner, admin or enrolled learner."""
+    """Whether every lesson's content is open to the reader: its managers, and whom the modules
+    built on courses grant it (enrolled learners)."""
     if can_manage_course(user, course):
         return True
-    if user is None:
-        return False
-    # Imported here: the enrollments service builds on this module.
-    from lms.enrollments.service import is_learning
-
-    return is_learning(user.id, course.id)
+    return user is not None and any(grants(user, course.id) for grants in _LESSON_CONTENT_GRANTS)
 
 
 def list_lessons_for_reader(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
     """A visible course's lessons by `order_index`, gated per §5.18."""
-    course = get_visible_course(course_id, user)
+    course = get_course_for_reading(course_id, user)
     unlocked = lessons_unlocked_for(user, course)
     lessons = db.session.scalars(
         select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)).all()
@@ -376,7 +397,7 @@ def list_lessons_for_reader(course_id: uuid.UUID, user: User | None) -> dict[str
     return {"items": items, "total": len(items)}
 
 
-def _get_lesson(lesson_id: uuid.UUID, user: User | None) -> tuple[Lesson, Course]:
+def _get_lesson_for_reading(lesson_id: uuid.UUID, user: User | None) -> tuple[Lesson, Course]:
     """A lesson of a course the caller may read; anything else is 404 (§5.19)."""
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None:
@@ -387,13 +408,13 @@ def _get_lesson(lesson_id: uuid.UUID, user: User | None) -> tuple[Lesson, Course
     return lesson, course
 
 
-def get_lesson_for_reader(lesson_id: uuid.UUID, user: User | None) -> ReaderLesson:
-    lesson, course = _get_lesson(lesson_id, user)
+def get_lesson_for_reading(lesson_id: uuid.UUID, user: User | None) -> ReaderLesson:
+    lesson, course = _get_lesson_for_reading(lesson_id, user)
     return ReaderLesson(lesson, lesson.is_preview or lessons_unlocked_for(user, course))
 
 
-def _get_managed_lesson(lesson_id: uuid.UUID, user: User) -> tuple[Lesson, Course]:
-    lesson, course = _get_lesson(lesson_id, user)
+def _get_lesson_for_managing(lesson_id: uuid.UUID, user: User) -> tuple[Lesson, Course]:
+    lesson, course = _get_lesson_for_reading(lesson_id, user)
     if not can_manage_course(user, course):
         raise Forbidden(LESSON_MANAGE_DENIED)
     return lesson, course
@@ -442,7 +463,7 @@ def _next_order_index(course_id: uuid.UUID) -> int:
 
 def create_lesson(course_id: uuid.UUID, data: dict[str, Any], user: User) -> ReaderLesson:
     """A lesson in a course the caller manages; `order_index` defaults to the highest + 1."""
-    course = get_managed_course(course_id, user, LESSON_MANAGE_DENIED)
+    course = get_course_for_managing(course_id, user, LESSON_MANAGE_DENIED)
     _check_video_url(data["lesson_type"], data.get("video_url"))
     _check_parent(course, data.get("parent_lesson_id"), user)
     order_index = data.pop("order_index", None) or _next_order_index(course.id)
@@ -450,14 +471,13 @@ def create_lesson(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
     lesson = Lesson(**data, slug=slug, order_index=order_index, course_id=course.id)
     db.session.add(lesson)
     _flush_or_conflict(ORDER_INDEX_TAKEN)
-    db.session.commit()
-    _after_course_write(course.id)
+    _commit_course_change(course.id)
     return ReaderLesson(lesson, True)
 
 
 def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> ReaderLesson:
     """Partial update; leaving the `video` type clears `video_url`."""
-    lesson, course = _get_managed_lesson(lesson_id, user)
+    lesson, course = _get_lesson_for_managing(lesson_id, user)
     _reject_nulls(data, {"title": "Lesson title cannot be null",
                          "lesson_type": "Lesson lesson_type cannot be null",
                          "order_index": "Lesson order_index cannot be null",
@@ -474,22 +494,17 @@ def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
     for field, value in data.items():
         setattr(lesson, field, value)
     _flush_or_conflict(ORDER_INDEX_TAKEN)
-    db.session.commit()
-    _after_course_write(course.id)
+    _commit_course_change(course.id)
     return ReaderLesson(lesson, True)
 
 
 def delete_lesson(lesson_id: uuid.UUID, user: User) -> None:
     """Its progress rows and quiz go with it; child lessons lose their parent (FK actions).
 
-    The course's enrollments are recomputed by a job: one that now has every remaining lesson
-    done is completed (and gets its certificate) without waiting for another progress write.
+    `lesson.deleted` lets the enrollments recompute (one that now has every remaining lesson done
+    is completed without waiting for another progress write).
     """
-    # Imported here: the enrollments service imports this module for its course access checks.
-    from lms.enrollments.service import recompute_course_enrollments
-
-    lesson, course = _get_managed_lesson(lesson_id, user)
+    lesson, course = _get_lesson_for_managing(lesson_id, user)
     db.session.delete(lesson)
-    db.session.commit()
-    enqueue(recompute_course_enrollments, course.id)
-    _after_course_write(course.id)
+    events.emit(events.LESSON_DELETED, course_id=course.id, lesson_id=lesson.id)
+    _commit_course_change(course.id)

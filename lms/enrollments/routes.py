@@ -49,7 +49,7 @@ class EnrollmentItem(MethodView):
     @login_required
     def get(self, enrollment_id):
         """Get an enrollment (its student, the course's instructor or an admin)."""
-        return service.get_enrollment_for_reader(enrollment_id, current_user())
+        return service.get_enrollment_for_reading(enrollment_id, current_user())
 
 
 @blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/progress")

@@ -10,30 +10,49 @@ import functools
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
-from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Course, Lesson
+from lms.core.tasks import enqueue
 from lms.courses.service import (
+    add_course_figure,
+    CourseAccessValues,
+    add_lesson_content_grant,
     can_manage_course,
     get_course,
-    get_managed_course,
-    get_visible_course,
-    manages_course,
+    get_course_for_managing,
+    get_course_for_reading,
+    lesson_count,
 )
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
-from lms.quizzes.models import Quiz
 from lms.users.models import User
 
 # Enrollments in these states may learn: record progress, take quizzes, submit assignments.
 LEARNING_STATUSES = ("active", "completed")
+
+
+# What enrollments add to courses: the figures a course shows, and its lessons' content opened
+# to the students learning in it.
+add_course_figure(Course.computed_enrollment_count, select(func.count(Enrollment.id))
+                  .where(Enrollment.course_id == Course.id).scalar_subquery())
+# AVG and COUNT of a column skip NULLs: only enrollments with a review count.
+add_course_figure(Course.computed_average_rating, select(func.avg(Enrollment.rating))
+                  .where(Enrollment.course_id == Course.id).scalar_subquery())
+add_course_figure(Course.computed_review_count, select(func.count(Enrollment.rating))
+                  .where(Enrollment.course_id == Course.id).scalar_subquery())
+add_lesson_content_grant(lambda user, course_id: is_learning(user.id, course_id))
+
+
+@events.on(events.LESSON_DELETED, after_commit=True)
+def _recompute_after_lesson_deletion(course_id: uuid.UUID, **_: Any) -> None:
+    enqueue(recompute_course_enrollments, course_id)
 
 
 def find_enrollment(student_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment | None:
@@ -41,10 +60,14 @@ def find_enrollment(student_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment |
         select(Enrollment).where(Enrollment.student_id == student_id, Enrollment.course_id == course_id))
 
 
+def is_learning_enrollment(enrollment: Enrollment | None) -> bool:
+    """An enrollment that may learn (record progress, take quizzes, submit work): active or completed."""
+    return enrollment is not None and enrollment.status in LEARNING_STATUSES
+
+
 def is_learning(student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
     """The student is enrolled in the course and the enrollment is active or completed."""
-    enrollment = find_enrollment(student_id, course_id)
-    return enrollment is not None and enrollment.status in LEARNING_STATUSES
+    return is_learning_enrollment(find_enrollment(student_id, course_id))
 
 
 def mark_completed(progress: LessonProgress) -> None:
@@ -102,7 +125,7 @@ def _progress_and_figures_statement() -> Select:
     """Built once (a statement object caches its own cache key): the lesson's progress row and the
     enrollment's figures. Progress rows only exist for lessons of the enrollment's course."""
     enrollment_id, course_id = bindparam("enrollment_id"), bindparam("course_id")
-    total = select(func.count(Lesson.id)).where(Lesson.course_id == course_id).scalar_subquery()
+    total = lesson_count(course_id)
     figures = (select(func.count(LessonProgress.id).filter(LessonProgress.status == "completed").label("completed"),
                       func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0).label("time_spent"))
                .where(LessonProgress.enrollment_id == enrollment_id).subquery())
@@ -162,7 +185,7 @@ def recompute_course_enrollments(course_id: uuid.UUID) -> None:
     enrollments = db.session.scalars(
         select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.status.in_(LEARNING_STATUSES))
         .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
-    total = db.session.scalar(select(func.count(Lesson.id)).where(Lesson.course_id == course_id)) or 0
+    total = db.session.scalar(select(lesson_count(course_id))) or 0
     per_enrollment = {enrollment_id: (completed, time_spent) for enrollment_id, completed, time_spent in db.session.execute(
         select(LessonProgress.enrollment_id,
                func.count(LessonProgress.id).filter(LessonProgress.status == "completed"),
@@ -186,7 +209,7 @@ REVIEW_THRESHOLD = Decimal("20")
 def enroll(course_id: uuid.UUID, user: User) -> Enrollment:
     """Enroll the caller (a student or an admin) in a published course; re-enrolling returns the
     existing enrollment. Concurrent calls end in one row: the loser of the race reads the winner's."""
-    course = get_visible_course(course_id, user)  # a draft is 404 to a student (§5.19)
+    course = get_course_for_reading(course_id, user)  # a draft is 404 to a student (§5.19)
     if not course.is_published:
         raise Forbidden("Cannot enroll in unpublished course")
     existing = find_enrollment(user.id, course.id)
@@ -194,7 +217,7 @@ def enroll(course_id: uuid.UUID, user: User) -> Enrollment:
         return existing
     now = utcnow()
     total_lessons = db.session.scalar(
-        select(func.count()).select_from(Lesson).where(Lesson.course_id == course.id)) or 0
+        select(lesson_count(course.id))) or 0
     enrollment = Enrollment(student_id=user.id, course_id=course.id, enrolled_at=now, started_at=now,
                             status="active", progress_percentage=Decimal("0.00"), completed_lessons_count=0,
                             total_lessons_count=total_lessons, total_time_spent_seconds=0)
@@ -217,11 +240,7 @@ def my_enrollments(args: dict[str, Any], user: User) -> dict[str, Any]:
                     .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()), args)
 
 
-def _is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN.value
-
-
-def get_enrollment_for_reader(enrollment_id: uuid.UUID, user: User) -> Enrollment:
+def get_enrollment_for_reading(enrollment_id: uuid.UUID, user: User) -> Enrollment:
     """The owning student, the course's instructor and admins see an enrollment; others get 404."""
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None:
@@ -231,29 +250,29 @@ def get_enrollment_for_reader(enrollment_id: uuid.UUID, user: User) -> Enrollmen
     raise NotFound(ENROLLMENT_NOT_FOUND)
 
 
-def _get_learner_enrollment(enrollment_id: uuid.UUID, user: User) -> Enrollment:
+def _get_enrollment_for_learning(enrollment_id: uuid.UUID, user: User) -> Enrollment:
     """An enrollment the caller may write to: theirs, or any for an admin.
 
     The course's instructor sees it but may not write (403); anyone else gets 404.
     """
-    enrollment = get_enrollment_for_reader(enrollment_id, user)
-    if enrollment.student_id != user.id and not _is_admin(user):
+    enrollment = get_enrollment_for_reading(enrollment_id, user)
+    if enrollment.student_id != user.id and not user.is_admin:
         raise Forbidden(UPDATE_DENIED)
-    if enrollment.status not in LEARNING_STATUSES:
+    if not is_learning_enrollment(enrollment):
         raise Forbidden("Enrollment is not active")
     return enrollment
 
 
 def course_enrollments(course_id: uuid.UUID, args: dict[str, Any], user: User) -> dict[str, Any]:
     """A course's enrollments, newest first, for its instructor or an admin."""
-    course = get_managed_course(course_id, user, COURSE_ENROLLMENTS_DENIED)
+    course = get_course_for_managing(course_id, user, COURSE_ENROLLMENTS_DENIED)
     return paginate(select(Enrollment).where(Enrollment.course_id == course.id)
                     .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()), args)
 
 
 def course_enrollment_stats(course_id: uuid.UUID, user: User) -> dict[str, Any]:
     """Counts by status and the mean progress, in one aggregate statement."""
-    course = get_managed_course(course_id, user, COURSE_ENROLLMENTS_DENIED)
+    course = get_course_for_managing(course_id, user, COURSE_ENROLLMENTS_DENIED)
     total, active, completed, progress_sum = db.session.execute(
         select(func.count(Enrollment.id),
                func.count(Enrollment.id).filter(Enrollment.status == "active"),
@@ -271,7 +290,6 @@ def course_enrollment_stats(course_id: uuid.UUID, user: User) -> dict[str, Any]:
 
 DOWNGRADE_REFUSED = "Completed lesson progress cannot be downgraded"
 PROGRESS_RACE = "The lesson's progress changed concurrently; retry the request"
-QUIZ_LESSON_COMPLETION = "This lesson is completed by passing its quiz"
 
 
 def _apply_progress(progress: LessonProgress, changes: dict[str, Any], is_new: bool) -> None:
@@ -310,15 +328,27 @@ def _completes(changes: dict[str, Any] | None) -> bool:
     return changes.get("status") == "completed" or (percentage is not None and to_decimal2(percentage) >= 100)
 
 
+# Lessons a student does not complete with a progress write, because a module built on this one
+# completes them (quizzes: a lesson with a published graded quiz is completed by passing the quiz,
+# so that a certificate cannot be had without it). Admins may complete them anyway.
+_COMPLETED_ELSEWHERE: list[tuple[Callable[[BindParameter], ColumnElement], str]] = []
+
+
+def add_completion_rule(completed_elsewhere: Callable[[BindParameter], ColumnElement], refusal: str) -> None:
+    """`completed_elsewhere(lesson_id)`: a boolean SQL expression (an EXISTS) true for lessons that
+    students complete elsewhere; a progress write that would complete one is 400 `refusal`.
+    Add rules at import, before the first request."""
+    _COMPLETED_ELSEWHERE.append((completed_elsewhere, refusal))
+
+
 @functools.cache
 def _locked_for_learning_statement() -> Select:
-    """Built once: the enrollment, locked, with its course's instructor and two facts about the lesson."""
+    """Built once: the enrollment, locked, with its course's instructor and facts about the lesson."""
     lesson_id = bindparam("lesson_id")
     lesson_in_course = select(Lesson.id).where(Lesson.id == lesson_id,
                                                Lesson.course_id == Enrollment.course_id).exists()
-    graded_quiz = select(Quiz.id).where(Quiz.lesson_id == lesson_id, Quiz.is_published.is_(True),
-                                        Quiz.quiz_type == "graded").exists()
-    return (select(Enrollment, Course.instructor_id, lesson_in_course, graded_quiz)
+    rules = [completed_elsewhere(lesson_id) for completed_elsewhere, _ in _COMPLETED_ELSEWHERE]
+    return (select(Enrollment, Course.is_published, Course.instructor_id, lesson_in_course, *rules)
             .join(Course, Course.id == Enrollment.course_id)
             .where(Enrollment.id == bindparam("enrollment_id"))
             .with_for_update(of=Enrollment, key_share=True)
@@ -328,27 +358,28 @@ def _locked_for_learning_statement() -> Select:
 def _locked_for_learning(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User, completes: bool) -> Enrollment:
     """The enrollment the caller may write progress to, locked (see `lock_enrollment`), in one
     statement with what the checks need: the course's instructor, whether the lesson is in the
-    course and whether it has a published graded quiz.
+    course and whether a completion rule applies to it (`add_completion_rule`).
 
     The enrollment's student and admins write; the course's instructor sees it but may not write
-    (403); anyone else gets 404. A lesson with a published graded quiz is completed by passing the
-    quiz (or by an admin), so that a certificate cannot be had without it.
+    (403); anyone else gets 404.
     """
     row = db.session.execute(_locked_for_learning_statement(),
                              {"enrollment_id": enrollment_id, "lesson_id": lesson_id}).one_or_none()
     if row is None:
         raise NotFound(ENROLLMENT_NOT_FOUND)
-    enrollment, instructor_id, in_course, has_graded_quiz = row
-    if enrollment.student_id != user.id and not manages_course(user, instructor_id):
+    enrollment, is_published, instructor_id, in_course, *completed_elsewhere = row
+    if enrollment.student_id != user.id and not can_manage_course(user, CourseAccessValues(is_published, instructor_id)):
         raise NotFound(ENROLLMENT_NOT_FOUND)
-    if enrollment.student_id != user.id and not _is_admin(user):
+    if enrollment.student_id != user.id and not user.is_admin:
         raise Forbidden(UPDATE_DENIED)
-    if enrollment.status not in LEARNING_STATUSES:
+    if not is_learning_enrollment(enrollment):
         raise Forbidden("Enrollment is not active")
     if not in_course:
         raise NotFound("Lesson not found in this enrollment's course")
-    if completes and has_graded_quiz and not _is_admin(user):
-        raise BadRequest(QUIZ_LESSON_COMPLETION)
+    if completes and not user.is_admin:
+        for applies, (_, refusal) in zip(completed_elsewhere, _COMPLETED_ELSEWHERE):
+            if applies:
+                raise BadRequest(refusal)
     return enrollment
 
 
@@ -397,7 +428,7 @@ def complete_lesson_for(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: Us
 
 def review_course(enrollment_id: uuid.UUID, data: dict[str, Any], user: User) -> Enrollment:
     """Rate and review the course once 20 % of it is done; a new review replaces the previous one."""
-    enrollment = _get_learner_enrollment(enrollment_id, user)
+    enrollment = _get_enrollment_for_learning(enrollment_id, user)
     if enrollment.progress_percentage < REVIEW_THRESHOLD:
         raise Forbidden("Complete at least 20% before reviewing")
     enrollment.rating = data["rating"]

@@ -4,6 +4,7 @@ from lms.core.api import Blueprint
 from lms.core.pagination import list_schema
 from lms.core.permissions import current_user, login_required
 from lms.core.ratelimit import upload_rate_limit
+from lms.core.storage import send_download
 from lms.files import service
 from lms.files.schemas import FileSchema, MyFilesQuerySchema, UploadFileSchema, UploadFormSchema
 
@@ -63,4 +64,4 @@ class FileDownload(MethodView):
     def get(self, file_id):
         """Download a file: the uploader, an admin, any logged-in user for a public file, or the
         instructor grading a submission it is attached to."""
-        return service.download(file_id, current_user())
+        return send_download(service.download(file_id, current_user()))

@@ -5,7 +5,7 @@ from flask_smorest.fields import Upload
 
 from lms.core.schemas import UTCDateTime, one_of
 from lms.files.models import FILE_TYPES
-from lms.files.service import download_path
+from lms.files.urls import download_path
 
 
 class UploadFormSchema(ma.Schema):

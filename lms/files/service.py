@@ -10,26 +10,19 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import posixpath
 import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import BinaryIO
-from urllib.parse import SplitResult, unquote, urlsplit
+from typing import BinaryIO, Callable
 
 import filetype
-from flask import Response, current_app, has_request_context, request
-from sqlalchemy import String, cast, select
+from flask import current_app
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
-from werkzeug.sansio.utils import host_is_trusted
 
-from lms.assignments.models import Assignment, Submission
 from lms.core.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
-from lms.core.permissions import Role
-from lms.core.storage import ObjectMissing, StorageError, download_response, get_storage
-from lms.courses.models import Course
-from lms.enrollments.models import Enrollment
+from lms.core.storage import Download, StorageError, get_storage
 from lms.extensions import db
 from lms.files.models import StoredFile
 from lms.users.models import User
@@ -41,8 +34,6 @@ SNIFF_BYTES = 8192  # what `filetype` inspects
 MAX_FOLDER_LENGTH = 255
 MAX_FILENAME_LENGTH = 255
 FOLDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
-# A file id as the download route (Werkzeug's uuid converter) matches it.
-_CANONICAL_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 # Control, format (e.g. right-to-left override) and line/paragraph separator characters.
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 
@@ -201,126 +192,27 @@ def list_my_files(user: User, file_type: str | None) -> dict:
     return {"files": files, "total": len(files)}
 
 
-def download_path(file_id: uuid.UUID) -> str:
-    """A stored file's one URL on both backends: the API checks access, then streams (local) or
-    redirects (S3)."""
-    return f"{current_app.config['API_V1_PREFIX'].rstrip('/')}/files/download/{file_id}"
+# Who may download a file besides its uploader, admins and, for a public file, anyone: the
+# modules built on files add grants at import (assignments: the instructor grading a submission
+# the file is attached to).
+_DOWNLOAD_GRANTS: list[Callable[[StoredFile, User], bool]] = []
 
 
-def file_id_of_download_path(path: str) -> uuid.UUID | None:
-    """The file id in a path that `download_path` made (any case of the id), or None for any other path.
-
-    Exactly what the download route matches: no trailing slash, and none of the other spellings
-    `uuid.UUID` would read ("urn:uuid:...", braces, no hyphens).
-    """
-    prefix = download_path("")
-    if not path.startswith(prefix) or not _CANONICAL_UUID.fullmatch(path[len(prefix):]):
-        return None
-    return uuid.UUID(path[len(prefix):])
+def add_download_grant(grants: Callable[[StoredFile, User], bool]) -> None:
+    """`grants(stored_file, user)` lets `user` download the file."""
+    _DOWNLOAD_GRANTS.append(grants)
 
 
-def _own_hosts() -> set[str]:
-    """The host names this API answers on: its public base URL's and the request's."""
-    hosts = {urlsplit(current_app.config["PUBLIC_API_BASE_URL"]).hostname}
-    if has_request_context():
-        hosts.add(urlsplit(request.host_url).hostname)
-    return {host for host in hosts if host}
-
-
-def _is_own_host(host: str | None) -> bool:
-    if not host:
-        return False
-    trusted = current_app.config.get("TRUSTED_HOSTS")
-    return host in _own_hosts() or (bool(trusted) and host_is_trusted(host, trusted))
-
-
-def _split(url: str) -> SplitResult | None:
-    try:
-        return urlsplit(url)
-    except ValueError:  # e.g. "http://[": not a URL of ours, whatever it is
-        return None
-
-
-def _api_paths(url: str) -> list[str]:
-    """The paths `url` may name on this API: its path, and that path below the public base URL's
-    (the API may be mounted under one); none when `url` is on another host.
-
-    Relative URLs are this API's. Any scheme and port of an own host count, so that no spelling of
-    one of our download URLs passes for an outside link.
-    """
-    parts = _split(url)
-    if parts is None or ((parts.scheme or parts.netloc) and not _is_own_host(parts.hostname)):
-        return []
-    base_path = urlsplit(current_app.config["PUBLIC_API_BASE_URL"]).path.rstrip("/")
-    paths = [parts.path]
-    if parts.netloc and base_path and parts.path.startswith(base_path + "/"):
-        paths.append(parts.path[len(base_path):])
-    return paths
-
-
-def _as_served(path: str) -> str:
-    """The path a server resolves: percent-escapes decoded, repeated slashes merged, dot segments gone."""
-    resolved = posixpath.normpath(re.sub(r"/+", "/", unquote(path)))
-    return "" if resolved == "." else resolved
-
-
-def points_at_downloads(url: str) -> bool:
-    """Whether `url` (relative, or absolute on this API's host) leads to the file download route,
-    however it is spelled."""
-    route = download_path("").rstrip("/")
-    served = [_as_served(path) for path in _api_paths(url)]
-    return any(path == route or path.startswith(route + "/") for path in served)
-
-
-def file_id_of_download_url(url: str) -> uuid.UUID | None:
-    """The file of a plain download URL of this API (relative or on its own host, no query or
-    fragment); None for anything else."""
-    if "?" in url or "#" in url:
-        return None
-    for path in _api_paths(url):
-        if (file_id := file_id_of_download_path(path)) is not None:
-            return file_id
-    return None
-
-
-def get_downloadable_file(file_id: uuid.UUID, user: User) -> StoredFile:
-    """The uploader, an admin, anyone logged in for a public file, and the instructor grading a
-    submission the file is attached to; 404 for everyone else (§5.19)."""
+def get_file_for_reading(file_id: uuid.UUID, user: User) -> StoredFile:
+    """The uploader, an admin, anyone logged in for a public file, and whom a grant admits (the
+    instructor grading a submission the file is attached to); 404 for everyone else (§5.19)."""
     stored = db.session.get(StoredFile, file_id)
-    if stored is None or not (stored.is_public or stored.uploaded_by == user.id or user.role == Role.ADMIN.value
-                              or _attached_to_a_submission_graded_by(stored, user)):
+    if stored is None or not (stored.is_public or stored.uploaded_by == user.id or user.is_admin
+                              or any(grants(stored, user) for grants in _DOWNLOAD_GRANTS)):
         raise NotFound("File not found")
     return stored
 
 
-def _attached_to_a_submission_graded_by(stored: StoredFile, user: User) -> bool:
-    """Whether the uploader attached the file to a submission in a course `user` teaches.
-
-    Only the file's canonical download path in `file_urls` attaches it: submissions store their own
-    uploads in that form (checked when submitted) and outside links as sent, so an outside link that
-    merely contains the id ("https://elsewhere.example/<id>") must grant nothing. The text search on
-    the JSON narrows the rows; the exact comparison decides.
-    """
-    if user.role != Role.INSTRUCTOR.value:
-        return False
-    candidates = db.session.scalars(
-        select(Submission.file_urls)
-        .join(Assignment, Assignment.id == Submission.assignment_id)
-        .join(Course, Course.id == Assignment.course_id)
-        .join(Enrollment, Enrollment.id == Submission.enrollment_id)
-        .where(Course.instructor_id == user.id, Enrollment.student_id == stored.uploaded_by,
-               cast(Submission.file_urls, String).like(f"%{stored.id}%")))
-    attached_as = download_path(stored.id)
-    return any(attached_as in (file_urls or ()) for file_urls in candidates)
-
-
-def download(file_id: uuid.UUID, user: User) -> Response:
-    stored = get_downloadable_file(file_id, user)
-    try:
-        return download_response(get_storage("uploads"), stored.storage_key, stored.original_filename,
-                                 stored.mime_type)
-    except ObjectMissing as exc:
-        raise NotFound("File no longer exists") from exc
-    except StorageError as exc:
-        log.error("download of %s failed: %s", stored.id, exc)
-        raise ServiceUnavailable("File storage is unavailable") from exc
+def download(file_id: uuid.UUID, user: User) -> Download:
+    stored = get_file_for_reading(file_id, user)
+    return Download("uploads", stored.storage_key, stored.original_filename, stored.mime_type)

@@ -21,10 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from lms.core import events
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
-from lms.core.permissions import Role
 from lms.core.schemas import to_decimal2
-from lms.courses.models import Course, Lesson
-from lms.courses.service import can_manage_course, get_course, get_managed_course, get_visible_course
+from lms.courses.models import Course
+from lms.courses.service import can_manage_course, get_course, get_course_for_managing, get_course_for_reading, get_course_lesson
 from lms.enrollments import service as enrollments
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
@@ -48,34 +47,42 @@ SUBMISSION_GRACE = timedelta(seconds=30)
 CORRECTION_FIELDS = ("is_correct", "points_earned")
 
 
+# A lesson with a published graded quiz is completed by passing the quiz (or by an admin).
+QUIZ_LESSON_COMPLETION = "This lesson is completed by passing its quiz"
+enrollments.add_completion_rule(
+    lambda lesson_id: select(Quiz.id).where(Quiz.lesson_id == lesson_id, Quiz.is_published.is_(True),
+                                            Quiz.quiz_type == "graded").exists(),
+    QUIZ_LESSON_COMPLETION)
+
+
 # --- access ------------------------------------------------------------------------------------
 
-def may_read_quiz(quiz: Quiz, course: Course, user: User | None) -> bool:
+def can_read_quiz(quiz: Quiz, course: Course, user: User | None) -> bool:
     return can_manage_course(user, course) or (course.is_published and quiz.is_published)
 
 
-def get_readable_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> tuple[Course, Quiz]:
+def get_quiz_for_reading(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> tuple[Course, Quiz]:
     """A quiz of a course the caller may read; drafts (quiz or course) are 404 to outsiders."""
-    course = get_visible_course(course_id, user)
+    course = get_course_for_reading(course_id, user)
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         raise NotFound(QUIZ_NOT_FOUND)
     if quiz.course_id != course.id:
         # Name the mismatch only for a quiz the caller could read in its own course.
-        visible_elsewhere = may_read_quiz(quiz, get_course(quiz.course_id), user)
+        visible_elsewhere = can_read_quiz(quiz, get_course(quiz.course_id), user)
         raise NotFound("Quiz not found in this course" if visible_elsewhere else QUIZ_NOT_FOUND)
-    if not may_read_quiz(quiz, course, user):
+    if not can_read_quiz(quiz, course, user):
         raise NotFound(QUIZ_NOT_FOUND)
     return course, quiz
 
 
-def get_managed_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz]:
+def get_quiz_for_managing(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz]:
     """A quiz of a course the caller manages (404 when they may not see the course, 403 otherwise)."""
-    course = get_managed_course(course_id, user, MANAGE_DENIED)
-    return get_readable_quiz(course.id, quiz_id, user)
+    course = get_course_for_managing(course_id, user, MANAGE_DENIED)
+    return get_quiz_for_reading(course.id, quiz_id, user)
 
 
-def get_quiz_for_attempts(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz, Enrollment | None]:
+def get_quiz_for_attempting(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz, Enrollment | None]:
     """The quiz behind an `/quizzes/{id}/attempts` route, with the same visibility as a quiz read,
     its course and the caller's enrollment in it (None when there is none), in one statement."""
     course, quiz, enrollment, _ = _quiz_context(quiz_id, user)
@@ -84,7 +91,7 @@ def get_quiz_for_attempts(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz,
 
 def _quiz_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None = None
                   ) -> tuple[Course, Quiz, Enrollment | None, QuizAttempt | None]:
-    """`get_quiz_for_attempts`, and with `attempt_id` the caller's own attempt at the quiz by that
+    """`get_quiz_for_attempting`, and with `attempt_id` the caller's own attempt at the quiz by that
     id (None when there is no such attempt of theirs), in the same statement."""
     stmt = (select(Quiz, Course, Enrollment)
             .join(Course, Course.id == Quiz.course_id)
@@ -94,14 +101,14 @@ def _quiz_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None =
         stmt = stmt.add_columns(QuizAttempt).outerjoin(QuizAttempt, and_(
             QuizAttempt.id == attempt_id, QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == Enrollment.id))
     row = db.session.execute(stmt).one_or_none()
-    if row is None or not may_read_quiz(row.Quiz, row.Course, user):
+    if row is None or not can_read_quiz(row.Quiz, row.Course, user):
         raise NotFound(QUIZ_NOT_FOUND)
     return row.Course, row.Quiz, row.Enrollment, row.QuizAttempt if attempt_id is not None else None
 
 
 def ensure_learning(enrollment: Enrollment | None) -> Enrollment:
     """The caller's enrollment, when it is one that may learn (active or completed); else 403."""
-    if enrollment is None or enrollment.status not in enrollments.LEARNING_STATUSES:
+    if not enrollments.is_learning_enrollment(enrollment):
         raise Forbidden(NOT_ENROLLED)
     return enrollment
 
@@ -120,7 +127,7 @@ def question_totals(course_id: uuid.UUID) -> Subquery:
 
 def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
     """Newest first; published quizzes only, except for the course's owner and admins."""
-    course = get_visible_course(course_id, user)
+    course = get_course_for_reading(course_id, user)
     totals = question_totals(course.id)
     stmt = (select(Quiz, totals.c.total_questions, totals.c.total_points)
             .outerjoin(totals, totals.c.quiz_id == Quiz.id)
@@ -141,14 +148,7 @@ def list_item(quiz: Quiz, total_questions: int, total_points: Decimal) -> dict[s
 
 
 def get_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> Quiz:
-    return get_readable_quiz(course_id, quiz_id, user)[1]
-
-
-def get_course_lesson(course: Course, lesson_id: uuid.UUID) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or lesson.course_id != course.id:
-        raise NotFound("Lesson not found")
-    return lesson
+    return get_quiz_for_reading(course_id, quiz_id, user)[1]
 
 
 def ensure_lesson_has_no_quiz(lesson_id: uuid.UUID) -> None:
@@ -167,7 +167,7 @@ def commit_quiz(quiz: Quiz) -> Quiz:
 
 
 def create_quiz(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Quiz:
-    course = get_managed_course(course_id, user, MANAGE_DENIED)
+    course = get_course_for_managing(course_id, user, MANAGE_DENIED)
     lesson = get_course_lesson(course, data["lesson_id"])
     ensure_lesson_has_no_quiz(lesson.id)
     values = {**data, "lesson_id": lesson.id, "passing_score": to_decimal2(data["passing_score"])}
@@ -178,7 +178,7 @@ def create_quiz(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Quiz:
 
 def update_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, Any], user: User) -> Quiz:
     """Partial update; nulls are ignored. `is_published` flips without validation (contract §4.5)."""
-    course, quiz = get_managed_quiz(course_id, quiz_id, user)
+    course, quiz = get_quiz_for_managing(course_id, quiz_id, user)
     changes = {name: value for name, value in data.items() if value is not None}
     if "lesson_id" in changes and changes["lesson_id"] != quiz.lesson_id:
         ensure_lesson_has_no_quiz(get_course_lesson(course, changes["lesson_id"]).id)
@@ -191,7 +191,7 @@ def update_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, Any], 
 
 def publish_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> Quiz:
     """Publish after checking that there are questions and that every one of them is gradable."""
-    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    _, quiz = get_quiz_for_managing(course_id, quiz_id, user)
     questions = quiz_questions(quiz.id)
     if not questions:
         raise BadRequest("Cannot publish quiz without questions")
@@ -212,12 +212,12 @@ def quiz_questions(quiz_id: uuid.UUID) -> list[Question]:
 
 
 def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> list[Question]:
-    _, quiz = get_readable_quiz(course_id, quiz_id, user)
+    _, quiz = get_quiz_for_reading(course_id, quiz_id, user)
     return quiz_questions(quiz.id)
 
 
 def list_managed_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> list[Question]:
-    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    _, quiz = get_quiz_for_managing(course_id, quiz_id, user)
     return quiz_questions(quiz.id)
 
 
@@ -243,7 +243,7 @@ def ensure_gradable(question_type: str, options: list[dict[str, Any]] | None, co
 
 def create_question(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, Any], user: User) -> Question:
     """Append a question (`order_index` = max + 1 within the quiz)."""
-    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    _, quiz = get_quiz_for_managing(course_id, quiz_id, user)
     fields = question_fields(data)
     ensure_gradable(fields["question_type"], fields.get("options"), fields.get("correct_answer"))
     question = Question(quiz_id=quiz.id, **fields)
@@ -259,7 +259,7 @@ def create_question(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, An
 def update_question(course_id: uuid.UUID, quiz_id: uuid.UUID, question_id: uuid.UUID, data: dict[str, Any],
                     user: User) -> Question:
     """Partial update; the merged question must still satisfy its type's rules."""
-    _, quiz = get_managed_quiz(course_id, quiz_id, user)
+    _, quiz = get_quiz_for_managing(course_id, quiz_id, user)
     question = db.session.get(Question, question_id)
     if question is None or question.quiz_id != quiz.id:
         raise NotFound("Question not found")
@@ -320,8 +320,8 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
     An in-progress attempt past its time limit is closed first (graded 0). Concurrent starts end
     in one attempt: the partial unique index and (enrollment, quiz, attempt_number) refuse the rest.
     """
-    course, quiz, enrollment = get_quiz_for_attempts(quiz_id, user)
-    if user.role != Role.STUDENT.value:
+    course, quiz, enrollment = get_quiz_for_attempting(quiz_id, user)
+    if not user.is_student:
         raise Forbidden("Only students can start quiz attempts")
     enrollment = ensure_learning(enrollment)
     now = utcnow()
@@ -367,8 +367,8 @@ def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
 
     Students must be enrolled; anyone else must manage the course (§5.8).
     """
-    course, quiz, enrollment = get_quiz_for_attempts(quiz_id, user)
-    if user.role == Role.STUDENT.value:
+    course, quiz, enrollment = get_quiz_for_attempting(quiz_id, user)
+    if user.is_student:
         ensure_learning(enrollment)
     elif not can_manage_course(user, course):
         raise Forbidden("Only the course owner or an admin can preview this quiz")
@@ -391,13 +391,13 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     Another student's attempt is 404 like a missing one.
     """
     course, quiz, enrollment, attempt = _quiz_context(quiz_id, user, attempt_id)
-    if user.role != Role.STUDENT.value:
+    if not user.is_student:
         raise Forbidden("Only students can submit attempts")
     if attempt is None:
         raise NotFound(ATTEMPT_NOT_FOUND)
     if attempt.status != "in_progress":
         raise Forbidden(ALREADY_SUBMITTED)
-    if enrollment.status not in enrollments.LEARNING_STATUSES:
+    if not enrollments.is_learning_enrollment(enrollment):
         raise Forbidden(NOT_ENROLLED)  # a dropped enrollment must not be completed by a late pass
     now = utcnow()
     deadline = deadline_of(attempt, quiz)
@@ -450,8 +450,8 @@ def attempt_result(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course)
 
 def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
     """The caller's attempts at a quiz, by attempt number."""
-    course, quiz, enrollment = get_quiz_for_attempts(quiz_id, user)
-    if user.role != Role.STUDENT.value:
+    course, quiz, enrollment = get_quiz_for_attempting(quiz_id, user)
+    if not user.is_student:
         raise Forbidden("Only students have quiz attempts")
     if enrollment is None:
         raise Forbidden("You are not enrolled in this course")

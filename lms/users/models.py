@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
+from lms.core.permissions import Role
 from lms.extensions import db
 
 ROLES = ("admin", "instructor", "student")
@@ -26,6 +27,18 @@ class User(UUIDPrimaryKey, Timestamps, db.Model):
     # Access and refresh tokens issued before this instant are void (reset, deactivation, §5.7).
     tokens_valid_after: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR.value
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT.value
 
     def __repr__(self) -> str:
         return f"<User {self.email} ({self.role})>"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.auth.tokens import end_all_sessions
-from lms.core.db import contains_text, utcnow
+from lms.core import events
+from lms.core.auth import user_loader
+from lms.core.db import commit, contains_text, utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.permissions import Role
@@ -21,6 +23,18 @@ from lms.users.models import User
 EMAIL_TAKEN = "Email is already registered"
 ADMIN_ROLES_BY_CLI = "Admin roles are managed with the CLI"
 LAST_ADMIN = "The last active admin cannot be deactivated"
+
+
+@functools.cache
+def _user_by_id() -> Select:
+    """Built once: a statement object keeps its own cache key, so executing it costs less."""
+    return select(User).where(User.id == bindparam("user_id"))
+
+
+@user_loader
+def load_user(user_id: uuid.UUID) -> User | None:
+    """The user with this id (authentication loads the caller with it, once per request)."""
+    return db.session.execute(_user_by_id(), {"user_id": user_id}).scalar_one_or_none()
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -78,25 +92,24 @@ def update_user(user_id: uuid.UUID, changes: dict[str, Any]) -> User:
     """Admin changes; `None` values are ignored. A password change or a deactivation ends every session."""
     user = get_user(user_id)
     changes = {field: value for field, value in changes.items() if value is not None}
-    if "role" in changes and (changes["role"] == Role.ADMIN.value or user.role == Role.ADMIN.value):
+    if "role" in changes and (changes["role"] == Role.ADMIN.value or user.is_admin):
         raise Forbidden(ADMIN_ROLES_BY_CLI)
-    if changes.get("is_active") is False and user.is_active and user.role == Role.ADMIN.value:
+    if changes.get("is_active") is False and user.is_active and user.is_admin:
         _ensure_another_active_admin(user)
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
     if "role" in changes:
         user.role = changes["role"]
-    sessions_end = False
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
         user.password_changed_at = utcnow()
-        sessions_end = True
+        events.emit(events.USER_PASSWORD_CHANGED, user=user)
     if "is_active" in changes:
-        sessions_end = sessions_end or (user.is_active and not changes["is_active"])
+        deactivated = user.is_active and not changes["is_active"]
         user.is_active = changes["is_active"]
-    if sessions_end:
-        end_all_sessions(user)
-    db.session.commit()
+        if deactivated:
+            events.emit(events.USER_DEACTIVATED, user=user)
+    commit()
     return user
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,14 +12,8 @@ from lms.core.db import utcnow
 from lms.courses.models import Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
-from lms.quizzes.models import Quiz, QuizAttempt
-from tests.factories import lessons_of
-
-
-def counters(progress: str, completed: int, total: int, seconds: int) -> dict:
-    """An enrollment's counters as the enrollments module would have computed them (`make_enrollment` fields)."""
-    return {"progress_percentage": Decimal(progress), "completed_lessons_count": completed,
-            "total_lessons_count": total, "total_time_spent_seconds": seconds}
+from tests.analytics.helpers import attempt, counters, utc_midnight
+from tests.helpers import lessons_of
 
 
 @pytest.fixture
@@ -34,26 +28,6 @@ def add_progress(make_progress):
                              completion_percentage=Decimal("100" if completed_at else "50"))
 
     return add
-
-
-def attempt(enrollment: Enrollment, quiz: Quiz, number: int, *, score: str | None = None,
-            max_score: str = "4", graded_at: datetime | None = None) -> QuizAttempt:
-    """A graded attempt when `score` is given, an in-progress one otherwise."""
-    graded = score is not None
-    percentage = (Decimal(score) * 100 / Decimal(max_score)).quantize(Decimal("0.01")) if graded else None
-    row = QuizAttempt(enrollment_id=enrollment.id, quiz_id=quiz.id, attempt_number=number,
-                      status="graded" if graded else "in_progress", max_score=Decimal(max_score),
-                      score=Decimal(score) if graded else None, percentage=percentage,
-                      is_passed=(percentage >= 70) if graded else None,
-                      submitted_at=graded_at, graded_at=graded_at)
-    db.session.add(row)
-    return row
-
-
-def utc_midnight(days_ago: int) -> datetime:
-    """00:00 UTC of the day `days_ago` days before today (UTC)."""
-    return datetime.combine(datetime.now(timezone.utc).date() - timedelta(days=days_ago), time.min,
-                            tzinfo=timezone.utc)
 
 
 @pytest.fixture

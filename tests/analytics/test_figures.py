@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from lms.extensions import db
-from tests.analytics.conftest import utc_midnight
+from tests.analytics.helpers import utc_midnight
 
 ZERO_PROGRESS = {
     "total_enrollments": 0, "active_enrollments": 0, "completed_enrollments": 0, "average_progress": "0.00",

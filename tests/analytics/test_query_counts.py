@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from lms.extensions import db
-from tests.analytics.conftest import attempt, counters, utc_midnight
-from tests.factories import lessons_of
+from tests.analytics.helpers import attempt, counters, utc_midnight
+from tests.helpers import lessons_of
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Assignment fixtures: assignments and submissions built with the models, and a world of who is who."""
+"""Assignment fixtures: `cast`, who is who around one course's assignments, built with the shared factories."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 
-
 @pytest.fixture
-def world(make_user, make_course, make_enrollment, make_assignment):
+def cast(make_user, make_course, make_enrollment, make_assignment):
     """Who is who: `owner` teaches `course` (published) and `draft_course`; `stranger` teaches `other_course`.
 
     `learner` and `peer` are enrolled in `course`; `outsider` is not enrolled anywhere; `dropout` has a

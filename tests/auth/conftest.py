@@ -1,27 +1,10 @@
-"""Helpers for the auth tests: reading mailed tokens and codes, a Redis outage."""
+"""Fixtures for the auth tests: a Redis outage (the mail readers are in tests/auth/helpers.py)."""
 
 from __future__ import annotations
 
-import re
-from email.message import Message
-
 import pytest
 
-from tests.conftest import CLOSED_REDIS_URL
-
-
-def mail_body(message: Message) -> str:
-    return message.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
-
-
-def mailed_token(message: Message) -> str:
-    """The token of a reset or verification mail, read from its `Token:` line."""
-    return re.search(r"^Token: (\S+)$", mail_body(message), re.MULTILINE).group(1)
-
-
-def mailed_code(message: Message) -> str:
-    """The MFA code of a code mail: the line that holds nothing but digits."""
-    return re.search(r"^(\d{4,12})$", mail_body(message), re.MULTILINE).group(1)
+from tests.helpers import CLOSED_REDIS_URL
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from lms.auth.models import UserToken
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.auth.conftest import mail_body, mailed_token
-from tests.conftest import API, PASSWORD
+from tests.auth.helpers import mail_body, mailed_token
+from tests.helpers import API, PASSWORD
 
 SENT = {"message": "If the email is registered, a verification link has been sent"}
 VERIFIED = {"message": "Email has been verified successfully"}

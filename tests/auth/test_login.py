@@ -6,7 +6,7 @@ import bcrypt
 import pytest
 
 from lms.extensions import db
-from tests.conftest import API, PASSWORD, bearer
+from tests.helpers import API, PASSWORD, bearer
 
 INVALID = {"detail": "Invalid email or password"}
 LOCKED = {"detail": "Account temporarily locked due to multiple failed login attempts. Please try again later."}

@@ -7,8 +7,8 @@ import bcrypt
 import pytest
 
 from lms.extensions import db
-from tests.auth.conftest import mail_body, mailed_code
-from tests.conftest import API, PASSWORD, bearer, on_test_connection, run_concurrently
+from tests.auth.helpers import mail_body, mailed_code
+from tests.helpers import API, PASSWORD, bearer, on_test_connection, run_concurrently
 
 CHALLENGE_INVALID = {"detail": "MFA challenge expired or invalid"}
 CODE_INVALID = {"detail": "Invalid MFA code"}

@@ -5,8 +5,8 @@ The 503 side (logout, MFA, a refresh that must revoke a bearer) is tested with e
 
 from __future__ import annotations
 
-from tests.auth.conftest import mailed_token
-from tests.conftest import API, PASSWORD
+from tests.auth.helpers import mailed_token
+from tests.helpers import API, PASSWORD
 
 
 def test_registration_and_login_keep_working_while_redis_is_down(client, redis_outage, mail_outbox):

@@ -13,8 +13,8 @@ from lms.auth.models import UserToken
 from lms.core import tasks
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.auth.conftest import mail_body, mailed_token
-from tests.conftest import API, PASSWORD, bearer, on_test_connection, run_concurrently, work_off
+from tests.auth.helpers import mail_body, mailed_token
+from tests.helpers import API, PASSWORD, bearer, on_test_connection, run_concurrently, work_off
 
 NEW_PASSWORD = "Brand-new-pass1"
 SENT = {"message": "If the email is registered, a reset link has been sent"}

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.users.models import User
-from tests.auth.conftest import mail_body, mailed_token
-from tests.conftest import API, bearer, run_concurrently
+from tests.auth.helpers import mail_body, mailed_token
+from tests.helpers import API, bearer, run_concurrently
 
 VALID = {"email": "New.Person@Example.COM", "password": "Password123!", "full_name": "New Person"}
 

@@ -18,7 +18,7 @@ from lms.auth import service
 from lms.auth.models import RefreshToken
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.conftest import API, PASSWORD, bearer, run_concurrently
+from tests.helpers import API, PASSWORD, bearer, run_concurrently
 
 INVALID_REFRESH = {"detail": "Refresh token is invalid or revoked"}
 REVOKED = {"detail": "Token has been revoked"}

@@ -11,8 +11,8 @@ import jwt
 import pytest
 
 from lms.extensions import db
-from tests.auth.conftest import mailed_token
-from tests.conftest import API, PASSWORD, bearer
+from tests.auth.helpers import mailed_token
+from tests.helpers import API, PASSWORD, bearer
 
 BAD_CREDENTIALS = {"detail": "Could not validate credentials"}
 

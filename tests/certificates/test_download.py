@@ -12,7 +12,7 @@ from lms.core.db import utcnow
 from lms.core.storage import get_storage
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
-from tests.certificates.conftest import API, certificates_of, finish_course
+from tests.certificates.helpers import API, certificates_of, finish_course
 
 
 def download(client, certificate_id, headers):

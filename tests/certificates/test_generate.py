@@ -9,8 +9,8 @@ import pytest
 
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.certificates.conftest import API, certificates_of, finish_lesson
-from tests.factories import lessons_of
+from tests.certificates.helpers import API, certificates_of, finish_lesson
+from tests.helpers import lessons_of
 
 
 def generate(client, enrollment_id, headers):

@@ -20,9 +20,8 @@ from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
 from lms.enrollments.service import complete_lesson, lock_enrollment
 from lms.extensions import db
-from tests.certificates.conftest import API, certificates_of, finish_course, finish_lesson
-from tests.conftest import run_concurrently
-from tests.factories import lessons_of
+from tests.certificates.helpers import API, certificates_of, finish_course, finish_lesson
+from tests.helpers import lessons_of, run_concurrently
 
 NUMBER = re.compile(r"CERT-\d{8}-[0-9A-F]{6}")
 

@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from lms.certificates.pdf import CertificateContent, render_certificate
-from tests.certificates.conftest import API, finish_course
+from tests.certificates.helpers import API, finish_course
 
 A4_LANDSCAPE_POINTS = (841.89, 595.28)
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from lms.extensions import db
-from tests.certificates.conftest import API
+from tests.certificates.helpers import API
 
 
 def test_an_admin_revokes_a_certificate(client, student, admin, issue, auth_headers):

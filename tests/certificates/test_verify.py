@@ -6,7 +6,7 @@ import uuid
 
 from lms.core.db import utcnow
 from lms.extensions import db
-from tests.certificates.conftest import API
+from tests.certificates.helpers import API
 
 
 def revoke(certificate) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
-from tests.conftest import API
+from tests.helpers import API
 
 METHODS_WITH_BODIES = {"POST", "PUT", "PATCH"}
 BAD_TOKENS = {"no token": {}, "a forged token": {"Authorization": "Bearer not.a.token"},

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from lms.core.cache import get_app_cache
-from tests.conftest import CLOSED_REDIS_URL
-from tests.core.conftest import tcp_relay
+from tests.core.helpers import tcp_relay
+from tests.helpers import CLOSED_REDIS_URL
 
 
 @pytest.fixture(params=["redis", "memory"])

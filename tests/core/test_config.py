@@ -1,7 +1,6 @@
 """Configuration: typed settings from the environment and `.env`, production refusals (§5.13)."""
 
 import os
-import re
 import stat
 
 import pytest
@@ -215,16 +214,6 @@ def test_create_app_refuses_an_unsafe_production_configuration(env):
 def test_settings_are_listed_once():
     names = [setting.name for setting in config.SETTINGS]
     assert len(names) == len(set(names))
-
-
-def test_the_readme_documents_every_setting_with_its_default():
-    section = (config.BASE_DIR / "README.md").read_text().split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
-    rows = dict(re.findall(r"^\| `([A-Z0-9_]+)` \| ([^|]+) \|", section, flags=re.MULTILINE))
-    missing = [setting.name for setting in config.SETTINGS if setting.name not in rows]
-    assert missing == [], "add these settings to the README's table"
-    for setting in config.SETTINGS:
-        assert rows[setting.name].strip() == as_in_readme(setting.default), setting.name
-
 
 def as_in_readme(default) -> str:
     if isinstance(default, bool):

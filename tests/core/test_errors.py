@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import CLOSED_DATABASE_URL
-from tests.core.conftest import LEAKY_MESSAGE
+from tests.core.helpers import LEAKY_MESSAGE
+from tests.helpers import CLOSED_DATABASE_URL
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import CLOSED_DATABASE_URL, CLOSED_REDIS_URL, USES_REDIS
-from tests.core.conftest import tcp_relay
+from tests.core.helpers import tcp_relay
+from tests.helpers import CLOSED_DATABASE_URL, CLOSED_REDIS_URL, USES_REDIS
 
 
 def test_root_names_the_api(client):

@@ -9,7 +9,7 @@ from jinja2 import ChoiceLoader, DictLoader
 
 from lms.core import tasks
 from lms.core.mail import deliver_email, send_email
-from tests.conftest import work_off
+from tests.helpers import work_off
 
 TEMPLATE = "email/probe.txt"
 
@@ -67,7 +67,7 @@ def test_without_smtp_host_the_mail_is_written_to_the_log(make_app, mail_outbox,
 
 def test_a_failed_send_does_not_change_the_answer(make_app, mail_outbox):
     """SMTP down: the inline job fails, is logged, and the caller carries on (§5.24)."""
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     application = with_probe_template(make_app(SMTP_PORT=free_port(), SMTP_TIMEOUT_SECONDS=1))
     with application.app_context():

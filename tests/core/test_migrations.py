@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 
 from lms.cli import register
 from lms.extensions import db
-from tests.conftest import DATABASE_URL, postgres_database
+from tests.helpers import DATABASE_URL, postgres_database
 
 
 def differences_from_the_models() -> list:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import API
+from tests.helpers import API
 
 
 def optional_query_parameters(spec: dict) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import CLOSED_REDIS_URL
+from tests.helpers import CLOSED_REDIS_URL
 
 RATE_LIMITED = {"detail": "Rate limit exceeded. Try again later."}
 

@@ -12,7 +12,7 @@ from lms.core import tasks
 from lms.core.redis import redis_bytes_client, redis_client
 from lms.core.tasks import RETRY_INTERVALS, enqueue
 from lms.worker import AppWorker
-from tests.conftest import CLOSED_REDIS_URL, work_off
+from tests.helpers import CLOSED_REDIS_URL, work_off
 
 
 def record_job(marker: str, *, suffix: str = "") -> str:
@@ -85,8 +85,6 @@ def test_a_failed_job_is_scheduled_for_a_retry_with_back_off(queued_app):
 
 @pytest.mark.redis
 def test_the_app_worker_builds_the_app_once_before_forking(queued_app, monkeypatch):
-    import lms
-
     built = []
 
     def build_app():
@@ -94,7 +92,7 @@ def test_the_app_worker_builds_the_app_once_before_forking(queued_app, monkeypat
         return queued_app
 
     monkeypatch.setattr(tasks, "_worker_app", None)
-    monkeypatch.setattr(lms, "create_app", build_app)
+    monkeypatch.setattr(tasks, "_app_factory", build_app)
     with queued_app.app_context():
         enqueue(record_job, "forked")
         enqueue(record_job, "forked-again")

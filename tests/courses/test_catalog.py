@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from lms.courses.models import Course
 from lms.extensions import db
-from tests.conftest import API
+from tests.helpers import API
 
 CATALOG = f"{API}/courses"
 

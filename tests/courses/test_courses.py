@@ -12,8 +12,8 @@ from lms.courses.models import Course, Lesson
 from lms.courses.service import slugify
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
-from tests.conftest import API
-from tests.courses.conftest import MANAGERS, OUTSIDERS, VIEWERS
+from tests.courses.helpers import MANAGERS, OUTSIDERS, VIEWERS
+from tests.helpers import API
 
 COURSE_FIELDS = {
     "id", "title", "slug", "description", "instructor_id", "category", "difficulty_level", "is_published",
@@ -162,24 +162,24 @@ def test_compatibility_fields_are_stored_and_computed_figures_override_them(
 # --- read ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", VIEWERS)
-def test_everyone_reads_a_published_course(client, world, headers_for, viewer):
-    response = client.get(course_url(world.published.id), headers=headers_for(viewer))
+def test_everyone_reads_a_published_course(client, pair, headers_for, viewer):
+    response = client.get(course_url(pair.published.id), headers=headers_for(viewer))
 
     assert response.status_code == 200
-    assert response.get_json()["id"] == str(world.published.id)
+    assert response.get_json()["id"] == str(pair.published.id)
 
 
 @pytest.mark.parametrize("viewer", MANAGERS)
-def test_owner_and_admin_read_a_draft(client, world, headers_for, viewer):
-    response = client.get(course_url(world.draft.id), headers=headers_for(viewer))
+def test_owner_and_admin_read_a_draft(client, pair, headers_for, viewer):
+    response = client.get(course_url(pair.draft.id), headers=headers_for(viewer))
 
     assert response.status_code == 200
     assert response.get_json()["is_published"] is False
 
 
 @pytest.mark.parametrize("viewer", OUTSIDERS)
-def test_a_draft_is_not_found_for_everyone_else(client, world, headers_for, viewer):
-    response = client.get(course_url(world.draft.id), headers=headers_for(viewer))
+def test_a_draft_is_not_found_for_everyone_else(client, pair, headers_for, viewer):
+    response = client.get(course_url(pair.draft.id), headers=headers_for(viewer))
 
     assert response.status_code == 404
     assert response.get_json() == NOT_FOUND
@@ -187,24 +187,24 @@ def test_a_draft_is_not_found_for_everyone_else(client, world, headers_for, view
 
 @pytest.mark.parametrize("viewer, status", [("anonymous", 200), ("enrolled_student", 200),
                                             ("other_instructor", 200), ("owner", 200), ("admin", 200)])
-def test_a_course_is_read_by_its_slug(client, world, headers_for, viewer, status):
-    response = client.get(f"{API}/courses/slug/{world.published.slug}", headers=headers_for(viewer))
+def test_a_course_is_read_by_its_slug(client, pair, headers_for, viewer, status):
+    response = client.get(f"{API}/courses/slug/{pair.published.slug}", headers=headers_for(viewer))
 
     assert response.status_code == status
-    assert response.get_json()["id"] == str(world.published.id)
+    assert response.get_json()["id"] == str(pair.published.id)
 
 
 @pytest.mark.parametrize("viewer, status", [("anonymous", 404), ("student", 404), ("enrolled_student", 404),
                                             ("other_instructor", 404), ("owner", 200), ("admin", 200)])
-def test_a_draft_by_slug_is_only_for_its_owner_and_admins(client, world, headers_for, viewer, status):
-    response = client.get(f"{API}/courses/slug/{world.draft.slug}", headers=headers_for(viewer))
+def test_a_draft_by_slug_is_only_for_its_owner_and_admins(client, pair, headers_for, viewer, status):
+    response = client.get(f"{API}/courses/slug/{pair.draft.slug}", headers=headers_for(viewer))
 
     assert response.status_code == status
     if status == 404:
         assert response.get_json() == NOT_FOUND
 
 
-def test_an_unknown_course_is_not_found(client, world):
+def test_an_unknown_course_is_not_found(client, pair):
     assert client.get(course_url("00000000-0000-4000-8000-000000000000")).get_json() == NOT_FOUND
     assert client.get(f"{API}/courses/slug/no-such-course").status_code == 404
 
@@ -216,11 +216,11 @@ def test_a_malformed_course_id_is_a_422(client):
     assert response.get_json()["detail"][0]["loc"] == ["path", "course_id"]
 
 
-def test_an_invalid_token_reads_a_public_course_as_anonymous(client, world):
+def test_an_invalid_token_reads_a_public_course_as_anonymous(client, pair):
     bad = {"Authorization": "Bearer not-a-token"}
 
-    assert client.get(course_url(world.published.id), headers=bad).status_code == 200
-    assert client.get(course_url(world.draft.id), headers=bad).status_code == 404
+    assert client.get(course_url(pair.published.id), headers=bad).status_code == 200
+    assert client.get(course_url(pair.draft.id), headers=bad).status_code == 404
 
 
 def test_the_course_figures_are_computed_from_the_data(client, instructor, make_course, make_lesson,
@@ -241,16 +241,16 @@ def test_the_course_figures_are_computed_from_the_data(client, instructor, make_
     assert body["duration_hours"] == 1.67
 
 
-def test_a_course_read_sends_an_etag_and_answers_304_until_it_changes(client, world, auth_headers):
-    first = client.get(course_url(world.published.id))
+def test_a_course_read_sends_an_etag_and_answers_304_until_it_changes(client, pair, auth_headers):
+    first = client.get(course_url(pair.published.id))
     etag = first.headers["ETag"]
 
-    again = client.get(course_url(world.published.id), headers={"If-None-Match": etag})
+    again = client.get(course_url(pair.published.id), headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.data == b""
 
-    client.patch(course_url(world.published.id), headers=auth_headers(world.owner), json={"title": "Renamed"})
-    changed = client.get(course_url(world.published.id), headers={"If-None-Match": etag})
+    client.patch(course_url(pair.published.id), headers=auth_headers(pair.owner), json={"title": "Renamed"})
+    changed = client.get(course_url(pair.published.id), headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.get_json()["title"] == "Renamed"
     assert changed.headers["ETag"] != etag
@@ -259,81 +259,81 @@ def test_a_course_read_sends_an_etag_and_answers_304_until_it_changes(client, wo
 # --- update ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", MANAGERS)
-def test_owner_and_admin_update_a_course(client, world, headers_for, viewer):
-    response = client.patch(course_url(world.published.id), headers=headers_for(viewer), json={
+def test_owner_and_admin_update_a_course(client, pair, headers_for, viewer):
+    response = client.patch(course_url(pair.published.id), headers=headers_for(viewer), json={
         "title": "New title", "description": None, "difficulty_level": "advanced", "price": 5})
 
     assert response.status_code == 200
     body = response.get_json()
     assert (body["title"], body["description"], body["difficulty_level"], body["price"]) == (
         "New title", None, "advanced", 5.0)
-    assert body["slug"] == world.published.slug  # the slug stays: links keep working
+    assert body["slug"] == pair.published.slug  # the slug stays: links keep working
 
 
-def test_patch_can_unpublish_and_republish_a_course(client, world, auth_headers):
-    headers = auth_headers(world.owner)
+def test_patch_can_unpublish_and_republish_a_course(client, pair, auth_headers):
+    headers = auth_headers(pair.owner)
 
-    assert client.patch(course_url(world.published.id), headers=headers,
+    assert client.patch(course_url(pair.published.id), headers=headers,
                         json={"is_published": False}).get_json()["is_published"] is False
-    assert client.get(course_url(world.published.id)).status_code == 404
-    assert client.patch(course_url(world.published.id), headers=headers,
+    assert client.get(course_url(pair.published.id)).status_code == 404
+    assert client.patch(course_url(pair.published.id), headers=headers,
                         json={"is_published": True}).get_json()["is_published"] is True
-    assert client.get(course_url(world.published.id)).status_code == 200
+    assert client.get(course_url(pair.published.id)).status_code == 200
 
 
 @pytest.mark.parametrize("field, message", [("title", "Course title cannot be null"),
                                             ("is_published", "Course is_published cannot be null")])
-def test_an_explicit_null_title_or_is_published_is_a_400(client, world, auth_headers, field, message):
-    response = client.patch(course_url(world.published.id), headers=auth_headers(world.owner), json={field: None})
+def test_an_explicit_null_title_or_is_published_is_a_400(client, pair, auth_headers, field, message):
+    response = client.patch(course_url(pair.published.id), headers=auth_headers(pair.owner), json={field: None})
 
     assert response.status_code == 400
     assert response.get_json() == {"detail": message}
-    db.session.refresh(world.published)
-    assert world.published.title == "Published course"
+    db.session.refresh(pair.published)
+    assert pair.published.title == "Published course"
 
 
 @pytest.mark.parametrize("body, field", [({"slug": "new-slug"}, "slug"), ({"title": "ab"}, "title"),
                                          ({"difficulty_level": "guru"}, "difficulty_level")])
-def test_an_invalid_update_is_a_422(client, world, auth_headers, body, field):
-    response = client.patch(course_url(world.published.id), headers=auth_headers(world.owner), json=body)
+def test_an_invalid_update_is_a_422(client, pair, auth_headers, body, field):
+    response = client.patch(course_url(pair.published.id), headers=auth_headers(pair.owner), json=body)
 
     assert response.status_code == 422
     assert response.get_json()["detail"][0]["loc"] == ["body", field]
 
 
 @pytest.mark.parametrize("viewer", ("student", "enrolled_student", "other_instructor"))
-def test_others_may_not_update_a_published_course(client, world, headers_for, viewer):
-    response = client.patch(course_url(world.published.id), headers=headers_for(viewer), json={"title": "Hacked"})
+def test_others_may_not_update_a_published_course(client, pair, headers_for, viewer):
+    response = client.patch(course_url(pair.published.id), headers=headers_for(viewer), json={"title": "Hacked"})
 
     assert response.status_code == 403
     assert response.get_json() == MANAGE_DENIED
 
 
 @pytest.mark.parametrize("viewer", ("student", "enrolled_student", "other_instructor"))
-def test_others_do_not_even_find_a_draft_to_update(client, world, headers_for, viewer):
-    response = client.patch(course_url(world.draft.id), headers=headers_for(viewer), json={"title": "Hacked"})
+def test_others_do_not_even_find_a_draft_to_update(client, pair, headers_for, viewer):
+    response = client.patch(course_url(pair.draft.id), headers=headers_for(viewer), json={"title": "Hacked"})
 
     assert response.status_code == 404
     assert response.get_json() == NOT_FOUND
 
 
-def test_anonymous_cannot_update_a_course(client, world):
-    assert client.patch(course_url(world.published.id), json={"title": "Hacked"}).status_code == 401
+def test_anonymous_cannot_update_a_course(client, pair):
+    assert client.patch(course_url(pair.published.id), json={"title": "Hacked"}).status_code == 401
 
 
 # --- publish --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", MANAGERS)
-def test_owner_and_admin_publish_a_draft_without_any_verification_gate(client, world, headers_for, viewer):
-    response = client.post(course_url(world.draft.id, "/publish"), headers=headers_for(viewer))
+def test_owner_and_admin_publish_a_draft_without_any_verification_gate(client, pair, headers_for, viewer):
+    response = client.post(course_url(pair.draft.id, "/publish"), headers=headers_for(viewer))
 
     assert response.status_code == 200
     assert response.get_json()["is_published"] is True
-    assert client.get(course_url(world.draft.id)).status_code == 200
+    assert client.get(course_url(pair.draft.id)).status_code == 200
 
 
-def test_publishing_a_published_course_again_is_harmless(client, world, auth_headers):
-    response = client.post(course_url(world.published.id, "/publish"), headers=auth_headers(world.owner))
+def test_publishing_a_published_course_again_is_harmless(client, pair, auth_headers):
+    response = client.post(course_url(pair.published.id, "/publish"), headers=auth_headers(pair.owner))
 
     assert response.status_code == 200
     assert response.get_json()["is_published"] is True
@@ -343,8 +343,8 @@ def test_publishing_a_published_course_again_is_harmless(client, world, auth_hea
     ("other_instructor", "draft", 404), ("student", "draft", 404),
     ("other_instructor", "published", 403), ("student", "published", 403),
 ])
-def test_others_may_not_publish(client, world, headers_for, viewer, course, status):
-    target = getattr(world, course)
+def test_others_may_not_publish(client, pair, headers_for, viewer, course, status):
+    target = getattr(pair, course)
 
     response = client.post(course_url(target.id, "/publish"), headers=headers_for(viewer))
 
@@ -352,18 +352,18 @@ def test_others_may_not_publish(client, world, headers_for, viewer, course, stat
     assert response.get_json() == (NOT_FOUND if status == 404 else MANAGE_DENIED)
 
 
-def test_anonymous_cannot_publish(client, world):
-    assert client.post(course_url(world.draft.id, "/publish")).status_code == 401
+def test_anonymous_cannot_publish(client, pair):
+    assert client.post(course_url(pair.draft.id, "/publish")).status_code == 401
 
 
 # --- delete ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", MANAGERS)
 def test_deleting_a_course_removes_its_lessons_enrollments_and_progress(
-        client, world, headers_for, make_lesson, make_progress, viewer):
-    lesson = make_lesson(world.published)
-    make_progress(world.enrollment, lesson, time_spent_seconds=1, completion_percentage=Decimal("10"))
-    course_id = world.published.id
+        client, pair, headers_for, make_lesson, make_progress, viewer):
+    lesson = make_lesson(pair.published)
+    make_progress(pair.enrollment, lesson, time_spent_seconds=1, completion_percentage=Decimal("10"))
+    course_id = pair.published.id
 
     response = client.delete(course_url(course_id), headers=headers_for(viewer))
 
@@ -382,8 +382,8 @@ def test_deleting_a_course_removes_its_lessons_enrollments_and_progress(
     ("other_instructor", "draft", 404), ("enrolled_student", "draft", 404),
     ("other_instructor", "published", 403), ("enrolled_student", "published", 403),
 ])
-def test_others_may_not_delete_a_course(client, world, headers_for, viewer, course, status):
-    target = getattr(world, course)
+def test_others_may_not_delete_a_course(client, pair, headers_for, viewer, course, status):
+    target = getattr(pair, course)
 
     response = client.delete(course_url(target.id), headers=headers_for(viewer))
 
@@ -392,25 +392,25 @@ def test_others_may_not_delete_a_course(client, world, headers_for, viewer, cour
     assert db.session.get(Course, target.id) is not None
 
 
-def test_anonymous_cannot_delete_a_course(client, world):
-    assert client.delete(course_url(world.published.id)).status_code == 401
+def test_anonymous_cannot_delete_a_course(client, pair):
+    assert client.delete(course_url(pair.published.id)).status_code == 401
 
 
 # --- statement budget of a course read (the performance issue's W3) -------------------------------
 
-def test_a_course_read_costs_one_statement_then_none_while_cached(client, world, assert_max_queries):
+def test_a_course_read_costs_one_statement_then_none_while_cached(client, pair, assert_max_queries):
     with assert_max_queries(1):  # the course with every figure
-        first = client.get(course_url(world.published.id))
+        first = client.get(course_url(pair.published.id))
     with assert_max_queries(0):
-        again = client.get(course_url(world.published.id))
+        again = client.get(course_url(pair.published.id))
 
     assert again.get_json() == first.get_json()
 
 
-def test_a_cached_draft_stays_hidden_from_other_readers(client, world, headers_for):
-    assert client.get(course_url(world.draft.id), headers=headers_for("owner")).status_code == 200
+def test_a_cached_draft_stays_hidden_from_other_readers(client, pair, headers_for):
+    assert client.get(course_url(pair.draft.id), headers=headers_for("owner")).status_code == 200
 
     for reader in ("anonymous", "student", "other_instructor"):
-        response = client.get(course_url(world.draft.id), headers=headers_for(reader))
+        response = client.get(course_url(pair.draft.id), headers=headers_for(reader))
         assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
-    assert client.get(course_url(world.draft.id), headers=headers_for("admin")).status_code == 200
+    assert client.get(course_url(pair.draft.id), headers=headers_for("admin")).status_code == 200

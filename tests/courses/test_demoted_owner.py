@@ -12,8 +12,7 @@ from typing import Callable
 import pytest
 
 from lms.extensions import db
-from tests.conftest import API
-from tests.factories import MC_OPTIONS
+from tests.helpers import API, MC_OPTIONS
 
 
 @dataclass

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from lms.courses.models import Lesson
 from lms.enrollments.models import LessonProgress
 from lms.extensions import db
-from tests.conftest import API
-from tests.courses.conftest import MANAGERS, OUTSIDERS, VIEWERS
+from tests.courses.helpers import MANAGERS, OUTSIDERS, VIEWERS
+from tests.helpers import API
 
 LESSON_FIELDS = {"id", "course_id", "title", "slug", "description", "content", "lesson_type", "order_index",
                  "parent_lesson_id", "duration_minutes", "video_url", "is_preview", "created_at", "updated_at"}
@@ -36,13 +36,13 @@ def lesson_count(course_id) -> int:
 
 # --- create ---------------------------------------------------------------------------------------
 
-def test_the_owner_adds_lessons_numbered_one_after_another(client, world, auth_headers):
-    headers = auth_headers(world.owner)
+def test_the_owner_adds_lessons_numbered_one_after_another(client, pair, auth_headers):
+    headers = auth_headers(pair.owner)
 
-    first = client.post(lessons_url(world.draft.id), headers=headers, json={
+    first = client.post(lessons_url(pair.draft.id), headers=headers, json={
         "title": "Getting Started!", "lesson_type": "text", "content": "Hello", "description": "Intro",
         "duration_minutes": 5, "metadata": {"x": 1}})
-    second = client.post(lessons_url(world.draft.id), headers=headers,
+    second = client.post(lessons_url(pair.draft.id), headers=headers,
                          json={"title": "Second steps", "lesson_type": "text"})
 
     assert first.status_code == 201
@@ -50,56 +50,56 @@ def test_the_owner_adds_lessons_numbered_one_after_another(client, world, auth_h
     assert set(body) == LESSON_FIELDS
     assert (body["slug"], body["order_index"], body["content"], body["is_preview"]) == (
         "getting-started", 1, "Hello", False)
-    assert (body["course_id"], body["description"], body["duration_minutes"]) == (str(world.draft.id), "Intro", 5)
+    assert (body["course_id"], body["description"], body["duration_minutes"]) == (str(pair.draft.id), "Intro", 5)
     assert second.get_json()["order_index"] == 2
 
 
-def test_an_admin_adds_a_lesson_to_any_course(client, world, admin, auth_headers):
-    response = client.post(lessons_url(world.draft.id), headers=auth_headers(admin),
+def test_an_admin_adds_a_lesson_to_any_course(client, pair, admin, auth_headers):
+    response = client.post(lessons_url(pair.draft.id), headers=auth_headers(admin),
                            json={"title": "By the admin", "lesson_type": "text", "slug": "custom-slug"})
 
     assert response.status_code == 201
     assert response.get_json()["slug"] == "custom-slug"
 
 
-def test_an_explicit_order_index_is_used_and_a_duplicate_is_a_conflict(client, world, auth_headers):
-    headers = auth_headers(world.owner)
+def test_an_explicit_order_index_is_used_and_a_duplicate_is_a_conflict(client, pair, auth_headers):
+    headers = auth_headers(pair.owner)
 
-    created = client.post(lessons_url(world.draft.id), headers=headers,
+    created = client.post(lessons_url(pair.draft.id), headers=headers,
                           json={"title": "Tenth", "lesson_type": "text", "order_index": 10})
-    duplicate = client.post(lessons_url(world.draft.id), headers=headers,
+    duplicate = client.post(lessons_url(pair.draft.id), headers=headers,
                             json={"title": "Also tenth", "lesson_type": "text", "order_index": 10})
-    following = client.post(lessons_url(world.draft.id), headers=headers,
+    following = client.post(lessons_url(pair.draft.id), headers=headers,
                             json={"title": "Next", "lesson_type": "text"})
 
     assert created.get_json()["order_index"] == 10
     assert duplicate.status_code == 409
     assert duplicate.get_json() == ORDER_TAKEN
     assert following.get_json()["order_index"] == 11
-    assert lesson_count(world.draft.id) == 2
+    assert lesson_count(pair.draft.id) == 2
 
 
 @pytest.mark.parametrize("viewer", ("student", "enrolled_student", "other_instructor"))
-def test_others_may_not_add_lessons_to_a_published_course(client, world, headers_for, viewer):
-    response = client.post(lessons_url(world.published.id), headers=headers_for(viewer),
+def test_others_may_not_add_lessons_to_a_published_course(client, pair, headers_for, viewer):
+    response = client.post(lessons_url(pair.published.id), headers=headers_for(viewer),
                            json={"title": "Intruder", "lesson_type": "text"})
 
     assert response.status_code == 403
     assert response.get_json() == MANAGE_DENIED
-    assert lesson_count(world.published.id) == 0
+    assert lesson_count(pair.published.id) == 0
 
 
 @pytest.mark.parametrize("viewer", ("student", "enrolled_student", "other_instructor"))
-def test_others_do_not_find_a_draft_to_add_lessons_to(client, world, headers_for, viewer):
-    response = client.post(lessons_url(world.draft.id), headers=headers_for(viewer),
+def test_others_do_not_find_a_draft_to_add_lessons_to(client, pair, headers_for, viewer):
+    response = client.post(lessons_url(pair.draft.id), headers=headers_for(viewer),
                            json={"title": "Intruder", "lesson_type": "text"})
 
     assert response.status_code == 404
     assert response.get_json() == COURSE_NOT_FOUND
 
 
-def test_anonymous_cannot_add_a_lesson(client, world):
-    assert client.post(lessons_url(world.draft.id), json={"title": "Intruder", "lesson_type": "text"}
+def test_anonymous_cannot_add_a_lesson(client, pair):
+    assert client.post(lessons_url(pair.draft.id), json={"title": "Intruder", "lesson_type": "text"}
                        ).status_code == 401
 
 
@@ -122,55 +122,55 @@ def test_a_lesson_for_an_unknown_course_is_not_found(client, instructor, auth_he
      "video_link"),
     ({"title": "Bad parent", "lesson_type": "text", "parent_lesson_id": "nope"}, "parent_lesson_id"),
 ])
-def test_an_invalid_lesson_body_is_a_422(client, world, auth_headers, body, field):
-    response = client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner), json=body)
+def test_an_invalid_lesson_body_is_a_422(client, pair, auth_headers, body, field):
+    response = client.post(lessons_url(pair.draft.id), headers=auth_headers(pair.owner), json=body)
 
     assert response.status_code == 422
     assert ["body", field] in [error["loc"] for error in response.get_json()["detail"]]
 
 
 @pytest.mark.parametrize("key", ["video_url", "video_link"])
-def test_a_video_lesson_takes_an_http_url_under_either_name(client, world, auth_headers, key):
-    response = client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner),
+def test_a_video_lesson_takes_an_http_url_under_either_name(client, pair, auth_headers, key):
+    response = client.post(lessons_url(pair.draft.id), headers=auth_headers(pair.owner),
                            json={"title": "Video", "lesson_type": "video", key: "https://videos.example/1"})
 
     assert response.status_code == 201
     assert response.get_json()["video_url"] == "https://videos.example/1"
 
 
-def test_a_video_url_only_on_video_lessons(client, world, auth_headers):
-    response = client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner),
+def test_a_video_url_only_on_video_lessons(client, pair, auth_headers):
+    response = client.post(lessons_url(pair.draft.id), headers=auth_headers(pair.owner),
                            json={"title": "Video", "lesson_type": "text", "video_url": "https://videos.example/1"})
 
     assert response.status_code == 400
     assert response.get_json() == {"detail": "video_url is only allowed on video lessons"}
-    assert lesson_count(world.draft.id) == 0
+    assert lesson_count(pair.draft.id) == 0
 
 
 @pytest.mark.parametrize("video_url", ["ftp://videos.example/1", "javascript:alert(1)", "https://", "http://[",
                                        "http://exa mple.com/v", "//videos.example/1"])
-def test_a_video_url_must_be_an_absolute_http_url(client, world, auth_headers, video_url):
+def test_a_video_url_must_be_an_absolute_http_url(client, pair, auth_headers, video_url):
     """Malformed is a 422 naming the field, never a 500 (`http://[` made the URL parser raise)."""
-    for send in (lambda: client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner),
+    for send in (lambda: client.post(lessons_url(pair.draft.id), headers=auth_headers(pair.owner),
                                      json={"title": "Video", "lesson_type": "video", "video_url": video_url}),
-                 lambda: client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner),
+                 lambda: client.post(lessons_url(pair.draft.id), headers=auth_headers(pair.owner),
                                      json={"title": "Video", "lesson_type": "video", "video_link": video_url})):
         response = send()
         assert response.status_code == 422
         assert response.get_json()["detail"][0]["loc"] == ["body", "video_url"]
-    assert lesson_count(world.draft.id) == 0
+    assert lesson_count(pair.draft.id) == 0
 
 
-def test_a_parent_lesson_must_exist_and_be_in_the_same_course(client, world, auth_headers, make_lesson):
-    headers = auth_headers(world.owner)
-    parent = make_lesson(world.draft)
-    elsewhere = make_lesson(world.published)
+def test_a_parent_lesson_must_exist_and_be_in_the_same_course(client, pair, auth_headers, make_lesson):
+    headers = auth_headers(pair.owner)
+    parent = make_lesson(pair.draft)
+    elsewhere = make_lesson(pair.published)
 
-    nested = client.post(lessons_url(world.draft.id), headers=headers,
+    nested = client.post(lessons_url(pair.draft.id), headers=headers,
                          json={"title": "Child", "lesson_type": "text", "parent_lesson_id": str(parent.id)})
-    foreign = client.post(lessons_url(world.draft.id), headers=headers,
+    foreign = client.post(lessons_url(pair.draft.id), headers=headers,
                           json={"title": "Child", "lesson_type": "text", "parent_lesson_id": str(elsewhere.id)})
-    missing = client.post(lessons_url(world.draft.id), headers=headers,
+    missing = client.post(lessons_url(pair.draft.id), headers=headers,
                           json={"title": "Child", "lesson_type": "text", "parent_lesson_id": str(uuid.uuid4())})
 
     assert nested.status_code == 201
@@ -181,12 +181,12 @@ def test_a_parent_lesson_must_exist_and_be_in_the_same_course(client, world, aut
     assert missing.get_json() == {"detail": "Parent lesson not found"}
 
 
-def test_a_parent_lesson_in_a_draft_the_caller_cannot_see_is_not_found(client, world, auth_headers, make_user,
+def test_a_parent_lesson_in_a_draft_the_caller_cannot_see_is_not_found(client, pair, auth_headers, make_user,
                                                                       make_course, make_lesson):
     someone_elses_draft = make_course(make_user("instructor"), published=False)
     hidden = make_lesson(someone_elses_draft)
 
-    response = client.post(lessons_url(world.draft.id), headers=auth_headers(world.owner),
+    response = client.post(lessons_url(pair.draft.id), headers=auth_headers(pair.owner),
                            json={"title": "Child", "lesson_type": "text", "parent_lesson_id": str(hidden.id)})
 
     assert (response.status_code, response.get_json()) == (404, {"detail": "Parent lesson not found"})
@@ -195,8 +195,8 @@ def test_a_parent_lesson_in_a_draft_the_caller_cannot_see_is_not_found(client, w
 # --- update ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", MANAGERS)
-def test_owner_and_admin_update_a_lesson(client, world, headers_for, make_lesson, viewer):
-    lesson = make_lesson(world.published)
+def test_owner_and_admin_update_a_lesson(client, pair, headers_for, make_lesson, viewer):
+    lesson = make_lesson(pair.published)
 
     response = client.patch(lesson_url(lesson.id), headers=headers_for(viewer), json={
         "title": "Renamed lesson", "content": "New content", "is_preview": True, "order_index": 7,
@@ -209,38 +209,38 @@ def test_owner_and_admin_update_a_lesson(client, world, headers_for, make_lesson
 
 
 @pytest.mark.parametrize("field", ["title", "lesson_type", "order_index", "is_preview"])
-def test_an_explicit_null_for_a_required_lesson_field_is_a_400(client, world, auth_headers, make_lesson, field):
-    lesson = make_lesson(world.published)
+def test_an_explicit_null_for_a_required_lesson_field_is_a_400(client, pair, auth_headers, make_lesson, field):
+    lesson = make_lesson(pair.published)
 
-    response = client.patch(lesson_url(lesson.id), headers=auth_headers(world.owner), json={field: None})
+    response = client.patch(lesson_url(lesson.id), headers=auth_headers(pair.owner), json={field: None})
 
     assert response.status_code == 400
     assert response.get_json() == {"detail": f"Lesson {field} cannot be null"}
 
 
-def test_leaving_the_video_type_clears_the_video_url(client, world, auth_headers, make_lesson):
-    lesson = make_lesson(world.published, lesson_type="video", video_url="https://videos.example/1")
+def test_leaving_the_video_type_clears_the_video_url(client, pair, auth_headers, make_lesson):
+    lesson = make_lesson(pair.published, lesson_type="video", video_url="https://videos.example/1")
 
-    response = client.patch(lesson_url(lesson.id), headers=auth_headers(world.owner), json={"lesson_type": "text"})
+    response = client.patch(lesson_url(lesson.id), headers=auth_headers(pair.owner), json={"lesson_type": "text"})
 
     assert response.status_code == 200
     assert (response.get_json()["lesson_type"], response.get_json()["video_url"]) == ("text", None)
 
 
-def test_a_video_url_on_a_text_lesson_is_refused_on_update(client, world, auth_headers, make_lesson):
-    lesson = make_lesson(world.published, lesson_type="text")
+def test_a_video_url_on_a_text_lesson_is_refused_on_update(client, pair, auth_headers, make_lesson):
+    lesson = make_lesson(pair.published, lesson_type="text")
 
-    response = client.patch(lesson_url(lesson.id), headers=auth_headers(world.owner),
+    response = client.patch(lesson_url(lesson.id), headers=auth_headers(pair.owner),
                             json={"video_link": "https://videos.example/1"})
 
     assert response.status_code == 400
     assert response.get_json() == {"detail": "video_url is only allowed on video lessons"}
 
 
-def test_moving_a_lesson_onto_a_taken_order_index_is_a_conflict(client, world, auth_headers, make_lesson):
-    first, second = make_lesson(world.published), make_lesson(world.published)
+def test_moving_a_lesson_onto_a_taken_order_index_is_a_conflict(client, pair, auth_headers, make_lesson):
+    first, second = make_lesson(pair.published), make_lesson(pair.published)
 
-    response = client.patch(lesson_url(second.id), headers=auth_headers(world.owner),
+    response = client.patch(lesson_url(second.id), headers=auth_headers(pair.owner),
                             json={"order_index": first.order_index, "title": "Not saved"})
 
     assert response.status_code == 409
@@ -249,11 +249,11 @@ def test_moving_a_lesson_onto_a_taken_order_index_is_a_conflict(client, world, a
     assert db.session.get(Lesson, second.id).title == "Lesson 2"
 
 
-def test_a_lesson_cannot_be_nested_under_itself_or_its_descendants(client, world, auth_headers, make_lesson):
-    headers = auth_headers(world.owner)
-    root = make_lesson(world.published)
-    child = make_lesson(world.published, parent_lesson_id=root.id)
-    grandchild = make_lesson(world.published, parent_lesson_id=child.id)
+def test_a_lesson_cannot_be_nested_under_itself_or_its_descendants(client, pair, auth_headers, make_lesson):
+    headers = auth_headers(pair.owner)
+    root = make_lesson(pair.published)
+    child = make_lesson(pair.published, parent_lesson_id=root.id)
+    grandchild = make_lesson(pair.published, parent_lesson_id=child.id)
 
     onto_self = client.patch(lesson_url(root.id), headers=headers, json={"parent_lesson_id": str(root.id)})
     onto_descendant = client.patch(lesson_url(root.id), headers=headers,
@@ -267,8 +267,8 @@ def test_a_lesson_cannot_be_nested_under_itself_or_its_descendants(client, world
 
 
 @pytest.mark.parametrize("viewer", ("student", "enrolled_student", "other_instructor"))
-def test_others_may_not_update_or_delete_a_published_lesson(client, world, headers_for, make_lesson, viewer):
-    lesson = make_lesson(world.published)
+def test_others_may_not_update_or_delete_a_published_lesson(client, pair, headers_for, make_lesson, viewer):
+    lesson = make_lesson(pair.published)
     headers = headers_for(viewer)
 
     patched = client.patch(lesson_url(lesson.id), headers=headers, json={"title": "Hacked"})
@@ -276,12 +276,12 @@ def test_others_may_not_update_or_delete_a_published_lesson(client, world, heade
 
     assert (patched.status_code, patched.get_json()) == (403, MANAGE_DENIED)
     assert (deleted.status_code, deleted.get_json()) == (403, MANAGE_DENIED)
-    assert lesson_count(world.published.id) == 1
+    assert lesson_count(pair.published.id) == 1
 
 
 @pytest.mark.parametrize("viewer", ("student", "enrolled_student", "other_instructor"))
-def test_others_do_not_find_a_draft_lesson_to_update_or_delete(client, world, headers_for, make_lesson, viewer):
-    lesson = make_lesson(world.draft)
+def test_others_do_not_find_a_draft_lesson_to_update_or_delete(client, pair, headers_for, make_lesson, viewer):
+    lesson = make_lesson(pair.draft)
     headers = headers_for(viewer)
 
     assert client.patch(lesson_url(lesson.id), headers=headers, json={"title": "Hacked"}).get_json() == \
@@ -289,8 +289,8 @@ def test_others_do_not_find_a_draft_lesson_to_update_or_delete(client, world, he
     assert client.delete(lesson_url(lesson.id), headers=headers).status_code == 404
 
 
-def test_anonymous_cannot_update_or_delete_a_lesson(client, world, make_lesson):
-    lesson = make_lesson(world.published)
+def test_anonymous_cannot_update_or_delete_a_lesson(client, pair, make_lesson):
+    lesson = make_lesson(pair.published)
 
     assert client.patch(lesson_url(lesson.id), json={"title": "Hacked"}).status_code == 401
     assert client.delete(lesson_url(lesson.id)).status_code == 401
@@ -299,11 +299,11 @@ def test_anonymous_cannot_update_or_delete_a_lesson(client, world, make_lesson):
 # --- delete ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("viewer", MANAGERS)
-def test_deleting_a_lesson_removes_its_progress_and_frees_its_children(client, world, headers_for, make_lesson,
+def test_deleting_a_lesson_removes_its_progress_and_frees_its_children(client, pair, headers_for, make_lesson,
                                                                         make_progress, viewer):
-    parent = make_lesson(world.published)
-    child = make_lesson(world.published, parent_lesson_id=parent.id)
-    make_progress(world.enrollment, parent, status="completed", time_spent_seconds=1,
+    parent = make_lesson(pair.published)
+    child = make_lesson(pair.published, parent_lesson_id=parent.id)
+    make_progress(pair.enrollment, parent, status="completed", time_spent_seconds=1,
                   completion_percentage=Decimal("100"))
 
     response = client.delete(lesson_url(parent.id), headers=headers_for(viewer))
@@ -324,21 +324,21 @@ def test_deleting_an_unknown_lesson_is_not_found(client, instructor, auth_header
 # --- reading and content gating -------------------------------------------------------------------
 
 @pytest.fixture
-def lessons(world, make_lesson):
+def lessons(pair, make_lesson):
     """In the published course: a locked text lesson, a preview lesson and a locked video lesson."""
     return {
-        "locked": make_lesson(world.published, content="Locked text"),
-        "preview": make_lesson(world.published, content="Preview text", is_preview=True),
-        "video": make_lesson(world.published, lesson_type="video", content="Transcript",
+        "locked": make_lesson(pair.published, content="Locked text"),
+        "preview": make_lesson(pair.published, content="Preview text", is_preview=True),
+        "video": make_lesson(pair.published, lesson_type="video", content="Transcript",
                              video_url="https://videos.example/v"),
     }
 
 
-def test_lessons_are_listed_by_order_index(client, world, make_lesson):
+def test_lessons_are_listed_by_order_index(client, pair, make_lesson):
     for order in (3, 1, 2):
-        make_lesson(world.published, order_index=order, title=f"Lesson number {order}")
+        make_lesson(pair.published, order_index=order, title=f"Lesson number {order}")
 
-    body = client.get(lessons_url(world.published.id)).get_json()
+    body = client.get(lessons_url(pair.published.id)).get_json()
 
     assert [item["order_index"] for item in body["items"]] == [1, 2, 3]
     assert body["total"] == 3
@@ -346,16 +346,16 @@ def test_lessons_are_listed_by_order_index(client, world, make_lesson):
 
 
 @pytest.mark.parametrize("viewer", ("enrolled_student", "owner", "admin"))
-def test_learners_owner_and_admins_read_every_lessons_content(client, world, lessons, headers_for, viewer):
-    items = client.get(lessons_url(world.published.id), headers=headers_for(viewer)).get_json()["items"]
+def test_learners_owner_and_admins_read_every_lessons_content(client, pair, lessons, headers_for, viewer):
+    items = client.get(lessons_url(pair.published.id), headers=headers_for(viewer)).get_json()["items"]
 
     assert [item["content"] for item in items] == ["Locked text", "Preview text", "Transcript"]
     assert items[2]["video_url"] == "https://videos.example/v"
 
 
 @pytest.mark.parametrize("viewer", ("anonymous", "student", "other_instructor"))
-def test_everyone_else_reads_only_preview_content(client, world, lessons, headers_for, viewer):
-    items = client.get(lessons_url(world.published.id), headers=headers_for(viewer)).get_json()["items"]
+def test_everyone_else_reads_only_preview_content(client, pair, lessons, headers_for, viewer):
+    items = client.get(lessons_url(pair.published.id), headers=headers_for(viewer)).get_json()["items"]
 
     assert [item["content"] for item in items] == [None, "Preview text", None]
     assert items[2]["video_url"] is None
@@ -379,21 +379,21 @@ def test_a_preview_lesson_is_open_to_everyone(client, lessons, headers_for, view
         "Preview text"
 
 
-def test_a_dropped_enrollment_no_longer_unlocks_content(client, world, lessons, auth_headers):
-    world.enrollment.status = "dropped"
+def test_a_dropped_enrollment_no_longer_unlocks_content(client, pair, lessons, auth_headers):
+    pair.enrollment.status = "dropped"
     db.session.commit()
 
-    body = client.get(lesson_url(lessons["locked"].id), headers=auth_headers(world.learner)).get_json()
+    body = client.get(lesson_url(lessons["locked"].id), headers=auth_headers(pair.learner)).get_json()
 
     assert body["content"] is None
 
 
 @pytest.mark.parametrize("viewer", OUTSIDERS)
-def test_a_drafts_lessons_are_not_found_for_outsiders(client, world, make_lesson, headers_for, viewer):
-    lesson = make_lesson(world.draft)
+def test_a_drafts_lessons_are_not_found_for_outsiders(client, pair, make_lesson, headers_for, viewer):
+    lesson = make_lesson(pair.draft)
     headers = headers_for(viewer)
 
-    listing = client.get(lessons_url(world.draft.id), headers=headers)
+    listing = client.get(lessons_url(pair.draft.id), headers=headers)
     single = client.get(lesson_url(lesson.id), headers=headers)
 
     assert (listing.status_code, listing.get_json()) == (404, COURSE_NOT_FOUND)
@@ -401,11 +401,11 @@ def test_a_drafts_lessons_are_not_found_for_outsiders(client, world, make_lesson
 
 
 @pytest.mark.parametrize("viewer", MANAGERS)
-def test_a_drafts_lessons_are_readable_by_owner_and_admins(client, world, make_lesson, headers_for, viewer):
-    lesson = make_lesson(world.draft, content="Secret content")
+def test_a_drafts_lessons_are_readable_by_owner_and_admins(client, pair, make_lesson, headers_for, viewer):
+    lesson = make_lesson(pair.draft, content="Secret content")
     headers = headers_for(viewer)
 
-    assert client.get(lessons_url(world.draft.id), headers=headers).get_json()["total"] == 1
+    assert client.get(lessons_url(pair.draft.id), headers=headers).get_json()["total"] == 1
     assert client.get(lesson_url(lesson.id), headers=headers).get_json()["content"] == "Secret content"
 
 
@@ -415,46 +415,46 @@ def test_an_unknown_lesson_is_not_found(client):
     assert (response.status_code, response.get_json()) == (404, LESSON_NOT_FOUND)
 
 
-def test_the_lesson_list_sends_an_etag_and_answers_304(client, world, lessons):
-    etag = client.get(lessons_url(world.published.id)).headers["ETag"]
+def test_the_lesson_list_sends_an_etag_and_answers_304(client, pair, lessons):
+    etag = client.get(lessons_url(pair.published.id)).headers["ETag"]
 
-    response = client.get(lessons_url(world.published.id), headers={"If-None-Match": etag})
+    response = client.get(lessons_url(pair.published.id), headers={"If-None-Match": etag})
 
     assert response.status_code == 304
 
 
-def test_an_enrolled_reader_does_not_match_an_anonymous_etag(client, world, lessons, auth_headers):
-    anonymous_etag = client.get(lessons_url(world.published.id)).headers["ETag"]
+def test_an_enrolled_reader_does_not_match_an_anonymous_etag(client, pair, lessons, auth_headers):
+    anonymous_etag = client.get(lessons_url(pair.published.id)).headers["ETag"]
 
-    response = client.get(lessons_url(world.published.id), headers={
-        "If-None-Match": anonymous_etag, **auth_headers(world.learner)})
+    response = client.get(lessons_url(pair.published.id), headers={
+        "If-None-Match": anonymous_etag, **auth_headers(pair.learner)})
 
     assert response.status_code == 200
     assert response.get_json()["items"][0]["content"] == "Locked text"
 
 
 @pytest.mark.parametrize("lesson_count_in_course", [5, 50])
-def test_the_lesson_list_runs_a_fixed_number_of_statements(client, world, make_lesson, auth_headers,
+def test_the_lesson_list_runs_a_fixed_number_of_statements(client, pair, make_lesson, auth_headers,
                                                            assert_max_queries, lesson_count_in_course):
     for _ in range(lesson_count_in_course):
-        make_lesson(world.published)
-    headers = auth_headers(world.learner)
+        make_lesson(pair.published)
+    headers = auth_headers(pair.learner)
 
     with assert_max_queries(4):  # the caller, the course, the enrollment, the lessons
-        response = client.get(lessons_url(world.published.id), headers=headers)
+        response = client.get(lessons_url(pair.published.id), headers=headers)
 
     assert response.get_json()["total"] == lesson_count_in_course
 
 
-def test_a_lesson_after_the_largest_order_index_needs_an_explicit_one(client, world, auth_headers):
+def test_a_lesson_after_the_largest_order_index_needs_an_explicit_one(client, pair, auth_headers):
     """The review's reproduction: order_index 2147483647, then a lesson without one (a 500 before)."""
-    headers = auth_headers(world.owner)
-    last = client.post(lessons_url(world.draft.id), headers=headers,
+    headers = auth_headers(pair.owner)
+    last = client.post(lessons_url(pair.draft.id), headers=headers,
                        json={"title": "Last", "lesson_type": "text", "order_index": 2**31 - 1})
     assert last.status_code == 201
 
-    response = client.post(lessons_url(world.draft.id), headers=headers, json={"title": "Next", "lesson_type": "text"})
+    response = client.post(lessons_url(pair.draft.id), headers=headers, json={"title": "Next", "lesson_type": "text"})
 
     assert response.status_code == 409
     assert "order_index" in response.get_json()["detail"]
-    assert lesson_count(world.draft.id) == 1
+    assert lesson_count(pair.draft.id) == 1

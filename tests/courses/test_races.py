@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.courses.models import Course, Lesson
 from lms.extensions import db
-from tests.conftest import API, run_concurrently
+from tests.helpers import API, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.enrollments.models import Enrollment
 from lms.extensions import db
-from tests.conftest import API, run_concurrently
+from tests.helpers import API, run_concurrently
 
 ENROLLMENT_FIELDS = {"id", "student_id", "course_id", "enrolled_at", "started_at", "completed_at", "status",
                      "progress_percentage", "completed_lessons_count", "total_lessons_count",

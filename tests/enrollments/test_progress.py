@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.extensions import db
-from tests.conftest import API, run_concurrently
+from tests.helpers import API, run_concurrently
 
 PROGRESS_FIELDS = {"id", "enrollment_id", "lesson_id", "status", "started_at", "completed_at",
                    "time_spent_seconds", "last_position_seconds", "completion_percentage"}

@@ -10,7 +10,7 @@ import pytest
 
 from lms.extensions import db
 from lms.files.models import StoredFile
-from tests.files.conftest import PDF, PNG
+from tests.files.helpers import PDF, PNG
 
 
 def download(backend, file_id, headers):

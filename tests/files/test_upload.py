@@ -16,8 +16,8 @@ from lms.core.storage import LocalStorage, S3Storage, StorageError
 from lms.extensions import db
 from lms.files.models import StoredFile
 from lms.files.service import sanitize_filename
-from tests.conftest import on_test_connection
-from tests.files.conftest import AVI, DOC, DOCX, ELF, HTML, JPEG, MOV, MP4, PDF, PNG, SVG, ZIP
+from tests.files.helpers import AVI, DOC, DOCX, ELF, HTML, JPEG, MOV, MP4, PDF, PNG, SVG, ZIP
+from tests.helpers import on_test_connection
 
 UPLOAD = "/api/v1/files/upload"
 MIB = 1024 * 1024

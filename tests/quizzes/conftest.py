@@ -1,67 +1,15 @@
-"""Builders for quiz tests: questions, and a world of one quiz on the shared factories' rows."""
+"""Quiz fixtures: `capitals`, the quiz "Capitals" of three questions in a published course, with its owner
+and an enrolled student, built on the shared factories' rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from lms.courses.models import Course, Lesson
-from lms.enrollments.models import Enrollment
-from lms.extensions import db
-from lms.quizzes.models import Question, Quiz
-from lms.users.models import User
-
-def quiz_url(course_id, quiz_id=None, suffix: str = "") -> str:
-    url = f"/api/v1/courses/{course_id}/quizzes"
-    if quiz_id is not None:
-        url += f"/{quiz_id}"
-    return url + suffix
-
-
-def attempts_url(quiz_id, suffix: str = "") -> str:
-    return f"/api/v1/quizzes/{quiz_id}/attempts{suffix}"
-
-
-@dataclass
-class QuizWorld:
-    """A published course of one quiz lesson, its owner, and an enrolled student.
-
-    The quiz has three questions worth 1, 2 and 1 points: multiple choice (correct "a"),
-    true/false (correct "true") and short answer (correct "Paris").
-    """
-
-    owner: User
-    student: User
-    course: Course
-    lesson: Lesson
-    quiz: Quiz
-    enrollment: Enrollment
-    questions: list[Question]
-
-    @property
-    def mc(self) -> Question:
-        return self.questions[0]
-
-    @property
-    def tf(self) -> Question:
-        return self.questions[1]
-
-    @property
-    def short(self) -> Question:
-        return self.questions[2]
-
-    def quiz_questions(self) -> list[Question]:
-        return list(db.session.query(Question).filter(Question.quiz_id == self.quiz.id))
-
-    def perfect_answers(self) -> list[dict]:
-        return [{"question_id": str(self.mc.id), "selected_option_id": "a"},
-                {"question_id": str(self.tf.id), "answer_text": "True"},
-                {"question_id": str(self.short.id), "answer_text": " paris "}]
+from tests.quizzes.helpers import CapitalsQuiz
 
 
 @pytest.fixture
-def world(make_user, make_course, make_lesson, make_quiz, make_question, make_enrollment) -> QuizWorld:
+def capitals(make_user, make_course, make_lesson, make_quiz, make_question, make_enrollment) -> CapitalsQuiz:
     owner = make_user("instructor", full_name="Quiz Owner")
     learner = make_user("student", full_name="Quiz Taker")
     course = make_course(owner)
@@ -69,5 +17,5 @@ def world(make_user, make_course, make_lesson, make_quiz, make_question, make_en
     quiz = make_quiz(course, lesson=lesson, title="Capitals")
     questions = [make_question(quiz, "multiple_choice"), make_question(quiz, "true_false", points="2"),
                  make_question(quiz, "short_answer")]
-    return QuizWorld(owner=owner, student=learner, course=course, lesson=lesson, quiz=quiz,
-                     enrollment=make_enrollment(learner, course), questions=questions)
+    return CapitalsQuiz(owner=owner, student=learner, course=course, lesson=lesson, quiz=quiz,
+                        enrollment=make_enrollment(learner, course), questions=questions)

@@ -8,7 +8,7 @@ import pytest
 
 from lms.extensions import db
 from lms.quizzes.models import Quiz
-from tests.quizzes.conftest import quiz_url
+from tests.quizzes.helpers import quiz_url
 
 MANAGE_DENIED = {"detail": "Not authorized to manage quizzes for this course"}
 
@@ -23,15 +23,15 @@ MANAGERS = ("owner", "admin")
 
 
 @pytest.fixture
-def headers_of(world, make_user, auth_headers):
+def headers_of(capitals, make_user, auth_headers):
     """`headers_of(viewer)` for each kind of reader of the world's course."""
     def headers(viewer: str) -> dict[str, str]:
         user = {
             "anonymous": None,
             "student": lambda: make_user("student"),
-            "enrolled_student": lambda: world.student,
+            "enrolled_student": lambda: capitals.student,
             "other_instructor": lambda: make_user("instructor"),
-            "owner": lambda: world.owner,
+            "owner": lambda: capitals.owner,
             "admin": lambda: make_user("admin"),
         }[viewer]
         return auth_headers(user()) if user else {}
@@ -43,23 +43,23 @@ def headers_of(world, make_user, auth_headers):
 
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("state", ["published", "draft_quiz", "draft_course"])
-def test_quiz_reads_follow_the_quiz_and_course_publication(client, world, headers_of, viewer, state):
+def test_quiz_reads_follow_the_quiz_and_course_publication(client, capitals, headers_of, viewer, state):
     if state == "draft_quiz":
-        world.quiz.is_published = False
+        capitals.quiz.is_published = False
     if state == "draft_course":
-        world.course.is_published = False
+        capitals.course.is_published = False
     db.session.commit()
     headers = headers_of(viewer)
     visible = state == "published" or viewer in MANAGERS
 
-    quiz = client.get(quiz_url(world.course.id, world.quiz.id), headers=headers)
-    questions = client.get(quiz_url(world.course.id, world.quiz.id, "/questions"), headers=headers)
-    listing = client.get(quiz_url(world.course.id), headers=headers)
+    quiz = client.get(quiz_url(capitals.course.id, capitals.quiz.id), headers=headers)
+    questions = client.get(quiz_url(capitals.course.id, capitals.quiz.id, "/questions"), headers=headers)
+    listing = client.get(quiz_url(capitals.course.id), headers=headers)
 
     if visible:
-        assert quiz.status_code == 200 and quiz.get_json()["id"] == str(world.quiz.id)
+        assert quiz.status_code == 200 and quiz.get_json()["id"] == str(capitals.quiz.id)
         assert questions.status_code == 200 and len(questions.get_json()) == 3
-        assert [item["id"] for item in listing.get_json()["quizzes"]] == [str(world.quiz.id)]
+        assert [item["id"] for item in listing.get_json()["quizzes"]] == [str(capitals.quiz.id)]
     else:
         hidden = {"detail": "Course not found" if state == "draft_course" else "Quiz not found"}
         assert (quiz.status_code, quiz.get_json()) == (404, hidden)
@@ -70,18 +70,18 @@ def test_quiz_reads_follow_the_quiz_and_course_publication(client, world, header
             assert listing.get_json() == {"quizzes": [], "total": 0}
 
 
-def test_a_bad_token_on_a_public_read_is_treated_as_anonymous(client, world):
-    response = client.get(quiz_url(world.course.id, world.quiz.id), headers={"Authorization": "Bearer nonsense"})
+def test_a_bad_token_on_a_public_read_is_treated_as_anonymous(client, capitals):
+    response = client.get(quiz_url(capitals.course.id, capitals.quiz.id), headers={"Authorization": "Bearer nonsense"})
 
     assert response.status_code == 200
 
 
 # --- list ----------------------------------------------------------------------------------------
 
-def test_list_gives_counts_and_points_newest_first(client, world, make_quiz, make_question, auth_headers):
-    empty = make_quiz(world.course, title="Empty draft", published=False)
+def test_list_gives_counts_and_points_newest_first(client, capitals, make_quiz, make_question, auth_headers):
+    empty = make_quiz(capitals.course, title="Empty draft", published=False)
 
-    response = client.get(quiz_url(world.course.id), headers=auth_headers(world.owner))
+    response = client.get(quiz_url(capitals.course.id), headers=auth_headers(capitals.owner))
 
     assert response.status_code == 200
     body = response.get_json()
@@ -91,15 +91,15 @@ def test_list_gives_counts_and_points_newest_first(client, world, make_quiz, mak
     assert (newest["id"], newest["total_questions"], newest["total_points"], newest["is_published"]) == (
         str(empty.id), 0, "0.00", False)
     assert (oldest["id"], oldest["total_questions"], oldest["total_points"], oldest["passing_score"]) == (
-        str(world.quiz.id), 3, "4.00", "70.00")
+        str(capitals.quiz.id), 3, "4.00", "70.00")
 
 
-def test_list_shows_only_published_quizzes_to_students(client, world, make_quiz, auth_headers):
-    make_quiz(world.course, title="Draft", published=False)
+def test_list_shows_only_published_quizzes_to_students(client, capitals, make_quiz, auth_headers):
+    make_quiz(capitals.course, title="Draft", published=False)
 
-    body = client.get(quiz_url(world.course.id), headers=auth_headers(world.student)).get_json()
+    body = client.get(quiz_url(capitals.course.id), headers=auth_headers(capitals.student)).get_json()
 
-    assert [item["id"] for item in body["quizzes"]] == [str(world.quiz.id)] and body["total"] == 1
+    assert [item["id"] for item in body["quizzes"]] == [str(capitals.quiz.id)] and body["total"] == 1
 
 
 def test_list_of_an_unknown_course_is_404(client):
@@ -127,42 +127,42 @@ def test_list_runs_a_fixed_number_of_statements(client, instructor, make_course,
 
 # --- get -----------------------------------------------------------------------------------------
 
-def test_get_returns_the_quiz(client, world):
-    response = client.get(quiz_url(world.course.id, world.quiz.id))
+def test_get_returns_the_quiz(client, capitals):
+    response = client.get(quiz_url(capitals.course.id, capitals.quiz.id))
 
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == QUIZ_FIELDS
-    assert (body["lesson_id"], body["passing_score"], body["is_published"]) == (str(world.lesson.id), "70.00", True)
+    assert (body["lesson_id"], body["passing_score"], body["is_published"]) == (str(capitals.lesson.id), "70.00", True)
     assert body["created_at"].endswith("Z")
 
 
-def test_get_of_an_unknown_quiz_is_404(client, world):
-    response = client.get(quiz_url(world.course.id, "6f1c2a47-32a4-4cf5-9a43-4cdb7a5a5d00"))
+def test_get_of_an_unknown_quiz_is_404(client, capitals):
+    response = client.get(quiz_url(capitals.course.id, "6f1c2a47-32a4-4cf5-9a43-4cdb7a5a5d00"))
 
     assert (response.status_code, response.get_json()) == (404, {"detail": "Quiz not found"})
 
 
-def test_get_of_a_quiz_through_another_course_is_404(client, world, make_course):
-    other = make_course(world.owner)
+def test_get_of_a_quiz_through_another_course_is_404(client, capitals, make_course):
+    other = make_course(capitals.owner)
 
-    response = client.get(quiz_url(other.id, world.quiz.id))
+    response = client.get(quiz_url(other.id, capitals.quiz.id))
 
     assert (response.status_code, response.get_json()) == (404, {"detail": "Quiz not found in this course"})
 
 
-def test_a_draft_quiz_through_another_course_does_not_reveal_itself(client, world, make_user, make_course):
-    world.quiz.is_published = False
+def test_a_draft_quiz_through_another_course_does_not_reveal_itself(client, capitals, make_user, make_course):
+    capitals.quiz.is_published = False
     db.session.commit()
     other = make_course(make_user("instructor"))
 
-    response = client.get(quiz_url(other.id, world.quiz.id))
+    response = client.get(quiz_url(other.id, capitals.quiz.id))
 
     assert (response.status_code, response.get_json()) == (404, {"detail": "Quiz not found"})
 
 
-def test_a_malformed_quiz_id_is_422(client, world):
-    response = client.get(quiz_url(world.course.id, "not-a-uuid"))
+def test_a_malformed_quiz_id_is_422(client, capitals):
+    response = client.get(quiz_url(capitals.course.id, "not-a-uuid"))
 
     assert response.status_code == 422
     assert response.get_json()["detail"][0]["loc"] == ["path", "quiz_id"]
@@ -189,10 +189,10 @@ def test_owner_creates_a_draft_quiz_with_defaults(client, instructor, make_cours
     assert db.session.get(Quiz, uuid.UUID(body["id"])).course_id == course.id
 
 
-def test_admin_creates_a_quiz_on_any_course_with_every_field(client, world, admin, make_lesson, auth_headers):
-    lesson = make_lesson(world.course, lesson_type="quiz")
+def test_admin_creates_a_quiz_on_any_course_with_every_field(client, capitals, admin, make_lesson, auth_headers):
+    lesson = make_lesson(capitals.course, lesson_type="quiz")
 
-    response = client.post(quiz_url(world.course.id), headers=auth_headers(admin), json={
+    response = client.post(quiz_url(capitals.course.id), headers=auth_headers(admin), json={
         "lesson_id": str(lesson.id), "title": "Final", "description": "All of it", "quiz_type": "practice",
         "time_limit_minutes": 15, "passing_score": 55.5, "max_attempts": 2, "shuffle_questions": False,
         "shuffle_options": False, "show_correct_answers": False})
@@ -203,29 +203,29 @@ def test_admin_creates_a_quiz_on_any_course_with_every_field(client, world, admi
             body["show_correct_answers"]) == ("practice", "55.50", 15, 2, False)
 
 
-def test_a_lesson_gets_only_one_quiz(client, world, auth_headers):
-    response = client.post(quiz_url(world.course.id), headers=auth_headers(world.owner),
-                           json={"lesson_id": str(world.lesson.id), "title": "Again"})
+def test_a_lesson_gets_only_one_quiz(client, capitals, auth_headers):
+    response = client.post(quiz_url(capitals.course.id), headers=auth_headers(capitals.owner),
+                           json={"lesson_id": str(capitals.lesson.id), "title": "Again"})
 
     assert (response.status_code, response.get_json()) == (409, {"detail": "Lesson already has a quiz"})
 
 
-def test_the_lesson_must_belong_to_the_course(client, world, make_course, make_lesson, auth_headers):
-    foreign = make_lesson(make_course(world.owner), lesson_type="quiz")
+def test_the_lesson_must_belong_to_the_course(client, capitals, make_course, make_lesson, auth_headers):
+    foreign = make_lesson(make_course(capitals.owner), lesson_type="quiz")
 
-    response = client.post(quiz_url(world.course.id), headers=auth_headers(world.owner),
+    response = client.post(quiz_url(capitals.course.id), headers=auth_headers(capitals.owner),
                            json={"lesson_id": str(foreign.id), "title": "Elsewhere"})
 
     assert (response.status_code, response.get_json()) == (404, {"detail": "Lesson not found"})
 
 
-def test_other_instructors_and_students_cannot_create_quizzes(client, world, make_user, make_lesson, auth_headers):
-    lesson = make_lesson(world.course, lesson_type="quiz")
+def test_other_instructors_and_students_cannot_create_quizzes(client, capitals, make_user, make_lesson, auth_headers):
+    lesson = make_lesson(capitals.course, lesson_type="quiz")
     body = {"lesson_id": str(lesson.id), "title": "Sneaky"}
 
-    other = client.post(quiz_url(world.course.id), headers=auth_headers(make_user("instructor")), json=body)
-    learner = client.post(quiz_url(world.course.id), headers=auth_headers(world.student), json=body)
-    anonymous = client.post(quiz_url(world.course.id), json=body)
+    other = client.post(quiz_url(capitals.course.id), headers=auth_headers(make_user("instructor")), json=body)
+    learner = client.post(quiz_url(capitals.course.id), headers=auth_headers(capitals.student), json=body)
+    anonymous = client.post(quiz_url(capitals.course.id), json=body)
 
     assert (other.status_code, other.get_json()) == (403, MANAGE_DENIED)
     assert (learner.status_code, learner.get_json()) == (403, MANAGE_DENIED)
@@ -266,8 +266,8 @@ def test_invalid_quiz_bodies_are_422(client, instructor, make_course, make_lesso
 
 # --- update --------------------------------------------------------------------------------------
 
-def test_owner_updates_a_quiz_and_nulls_are_ignored(client, world, auth_headers):
-    response = client.patch(quiz_url(world.course.id, world.quiz.id), headers=auth_headers(world.owner),
+def test_owner_updates_a_quiz_and_nulls_are_ignored(client, capitals, auth_headers):
+    response = client.patch(quiz_url(capitals.course.id, capitals.quiz.id), headers=auth_headers(capitals.owner),
                             json={"title": "Renamed", "passing_score": "80", "description": None,
                                   "max_attempts": 3, "time_limit_minutes": None})
 
@@ -277,44 +277,44 @@ def test_owner_updates_a_quiz_and_nulls_are_ignored(client, world, auth_headers)
         "Renamed", "80.00", 3, None)
 
 
-def test_patch_flips_publication_without_validation(client, world, make_quiz, auth_headers):
-    empty = make_quiz(world.course, published=False)
+def test_patch_flips_publication_without_validation(client, capitals, make_quiz, auth_headers):
+    empty = make_quiz(capitals.course, published=False)
 
-    response = client.patch(quiz_url(world.course.id, empty.id), headers=auth_headers(world.owner),
+    response = client.patch(quiz_url(capitals.course.id, empty.id), headers=auth_headers(capitals.owner),
                             json={"is_published": True})
 
     assert (response.status_code, response.get_json()["is_published"]) == (200, True)
 
 
-def test_patch_can_move_a_quiz_to_a_free_lesson_only(client, world, make_quiz, make_lesson, auth_headers):
-    free = make_lesson(world.course, lesson_type="quiz")
-    taken = make_quiz(world.course).lesson_id
-    url = quiz_url(world.course.id, world.quiz.id)
+def test_patch_can_move_a_quiz_to_a_free_lesson_only(client, capitals, make_quiz, make_lesson, auth_headers):
+    free = make_lesson(capitals.course, lesson_type="quiz")
+    taken = make_quiz(capitals.course).lesson_id
+    url = quiz_url(capitals.course.id, capitals.quiz.id)
 
-    conflict = client.patch(url, headers=auth_headers(world.owner), json={"lesson_id": str(taken)})
-    moved = client.patch(url, headers=auth_headers(world.owner), json={"lesson_id": str(free.id)})
+    conflict = client.patch(url, headers=auth_headers(capitals.owner), json={"lesson_id": str(taken)})
+    moved = client.patch(url, headers=auth_headers(capitals.owner), json={"lesson_id": str(free.id)})
 
     assert (conflict.status_code, conflict.get_json()) == (409, {"detail": "Lesson already has a quiz"})
     assert (moved.status_code, moved.get_json()["lesson_id"]) == (200, str(free.id))
 
 
-def test_others_cannot_update_a_quiz(client, world, make_user, auth_headers):
-    url = quiz_url(world.course.id, world.quiz.id)
+def test_others_cannot_update_a_quiz(client, capitals, make_user, auth_headers):
+    url = quiz_url(capitals.course.id, capitals.quiz.id)
 
     other = client.patch(url, headers=auth_headers(make_user("instructor")), json={"title": "Hijacked"})
-    learner = client.patch(url, headers=auth_headers(world.student), json={"title": "Hijacked"})
+    learner = client.patch(url, headers=auth_headers(capitals.student), json={"title": "Hijacked"})
 
     assert (other.status_code, other.get_json()) == (403, MANAGE_DENIED)
     assert (learner.status_code, learner.get_json()) == (403, MANAGE_DENIED)
-    assert db.session.get(Quiz, world.quiz.id).title == "Capitals"
+    assert db.session.get(Quiz, capitals.quiz.id).title == "Capitals"
 
 
-def test_patch_of_an_unknown_quiz_is_404_and_bad_values_422(client, world, auth_headers):
-    headers = auth_headers(world.owner)
+def test_patch_of_an_unknown_quiz_is_404_and_bad_values_422(client, capitals, auth_headers):
+    headers = auth_headers(capitals.owner)
 
-    missing = client.patch(quiz_url(world.course.id, "6f1c2a47-32a4-4cf5-9a43-4cdb7a5a5d00"), headers=headers,
+    missing = client.patch(quiz_url(capitals.course.id, "6f1c2a47-32a4-4cf5-9a43-4cdb7a5a5d00"), headers=headers,
                            json={"title": "Whatever"})
-    invalid = client.patch(quiz_url(world.course.id, world.quiz.id), headers=headers, json={"quiz_type": "exam"})
+    invalid = client.patch(quiz_url(capitals.course.id, capitals.quiz.id), headers=headers, json={"quiz_type": "exam"})
 
     assert (missing.status_code, missing.get_json()) == (404, {"detail": "Quiz not found"})
     assert invalid.status_code == 422
@@ -322,41 +322,41 @@ def test_patch_of_an_unknown_quiz_is_404_and_bad_values_422(client, world, auth_
 
 # --- publish -------------------------------------------------------------------------------------
 
-def test_publishing_a_quiz_with_valid_questions(client, world, auth_headers):
-    world.quiz.is_published = False
+def test_publishing_a_quiz_with_valid_questions(client, capitals, auth_headers):
+    capitals.quiz.is_published = False
     db.session.commit()
 
-    response = client.post(quiz_url(world.course.id, world.quiz.id, "/publish"), headers=auth_headers(world.owner))
+    response = client.post(quiz_url(capitals.course.id, capitals.quiz.id, "/publish"), headers=auth_headers(capitals.owner))
 
     assert (response.status_code, response.get_json()["is_published"]) == (200, True)
 
 
-def test_a_quiz_without_questions_cannot_be_published(client, world, make_quiz, auth_headers):
-    empty = make_quiz(world.course, published=False)
+def test_a_quiz_without_questions_cannot_be_published(client, capitals, make_quiz, auth_headers):
+    empty = make_quiz(capitals.course, published=False)
 
-    response = client.post(quiz_url(world.course.id, empty.id, "/publish"), headers=auth_headers(world.owner))
+    response = client.post(quiz_url(capitals.course.id, empty.id, "/publish"), headers=auth_headers(capitals.owner))
 
     assert (response.status_code, response.get_json()) == (400, {"detail": "Cannot publish quiz without questions"})
     assert db.session.get(Quiz, empty.id).is_published is False
 
 
-def test_a_quiz_with_an_invalid_question_cannot_be_published(client, world, make_quiz, make_question, auth_headers):
-    quiz = make_quiz(world.course, published=False)
+def test_a_quiz_with_an_invalid_question_cannot_be_published(client, capitals, make_quiz, make_question, auth_headers):
+    quiz = make_quiz(capitals.course, published=False)
     make_question(quiz, "true_false")
     make_question(quiz, "short_answer", correct_answer="  ")
 
-    response = client.post(quiz_url(world.course.id, quiz.id, "/publish"), headers=auth_headers(world.owner))
+    response = client.post(quiz_url(capitals.course.id, quiz.id, "/publish"), headers=auth_headers(capitals.owner))
 
     assert response.status_code == 400
     assert response.get_json() == {"detail": "Cannot publish quiz: question 2 is invalid: "
                                              "A short_answer question needs a non-empty correct_answer"}
 
 
-def test_only_managers_publish(client, world, admin, make_user, auth_headers):
-    url = quiz_url(world.course.id, world.quiz.id, "/publish")
+def test_only_managers_publish(client, capitals, admin, make_user, auth_headers):
+    url = quiz_url(capitals.course.id, capitals.quiz.id, "/publish")
 
     other = client.post(url, headers=auth_headers(make_user("instructor")))
-    learner = client.post(url, headers=auth_headers(world.student))
+    learner = client.post(url, headers=auth_headers(capitals.student))
     by_admin = client.post(url, headers=auth_headers(admin))
 
     assert (other.status_code, other.get_json()) == (403, MANAGE_DENIED)
@@ -364,11 +364,11 @@ def test_only_managers_publish(client, world, admin, make_user, auth_headers):
     assert by_admin.status_code == 200
 
 
-def test_publishing_in_someone_elses_draft_course_is_404(client, world, make_user, auth_headers):
-    world.course.is_published = False
+def test_publishing_in_someone_elses_draft_course_is_404(client, capitals, make_user, auth_headers):
+    capitals.course.is_published = False
     db.session.commit()
 
-    response = client.post(quiz_url(world.course.id, world.quiz.id, "/publish"),
+    response = client.post(quiz_url(capitals.course.id, capitals.quiz.id, "/publish"),
                            headers=auth_headers(make_user("instructor")))
 
     assert (response.status_code, response.get_json()) == (404, {"detail": "Course not found"})

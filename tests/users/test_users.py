@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lms.core.db import utcnow
 from lms.extensions import db
 from lms.users.models import User
-from tests.conftest import API, PASSWORD, bearer, run_concurrently
+from tests.helpers import API, PASSWORD, bearer, run_concurrently
 
 NEW_USER = {"email": "Made.By@Admin.com", "password": "Password123!", "full_name": "Made By Admin"}
 ADMIN_ROLES = {"detail": "Admin roles are managed with the CLI"}

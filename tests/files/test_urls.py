@@ -1,4 +1,4 @@
-"""Which URLs are this API's file download URLs (contract §5.33): the files module's answer, used by
+"""Which URLs are this API's file download URLs (contract §5.33): `lms.files.urls`, used by
 submissions to tell an attached upload from a link kept elsewhere."""
 
 from __future__ import annotations
@@ -7,15 +7,17 @@ import uuid
 
 import pytest
 
-from lms.files.service import file_id_of_download_path, file_id_of_download_url, points_at_downloads
+from lms.files.urls import file_id_of_download_path, file_id_of_download_url, points_at_downloads
 
 FILE_ID = uuid.UUID("0b6f0c8e-52a4-4c4a-9d7e-3f1f5b8a2c10")
 
 
+REQUEST_HOST = "api.example.com"  # the request's host; the public base URL is http://localhost:8000
+
+
 @pytest.fixture
 def on_request(app):
-    """A request to http://api.example.com, the public base URL being http://localhost:8000."""
-    with app.test_request_context(base_url="http://api.example.com/"):
+    with app.app_context():
         yield
 
 
@@ -26,8 +28,8 @@ def on_request(app):
     f"http://localhost:8000/api/v1/files/download/{FILE_ID}",
 ])
 def test_a_plain_download_url_of_this_api_names_its_file(on_request, url):
-    assert points_at_downloads(url)
-    assert file_id_of_download_url(url) == FILE_ID
+    assert points_at_downloads(url, REQUEST_HOST)
+    assert file_id_of_download_url(url, REQUEST_HOST) == FILE_ID
 
 
 @pytest.mark.parametrize("url", [
@@ -40,8 +42,8 @@ def test_a_plain_download_url_of_this_api_names_its_file(on_request, url):
     "http://api.example.com/api/v1/files/download",
 ])
 def test_another_spelling_of_the_download_route_points_at_it_but_names_no_file(on_request, url):
-    assert points_at_downloads(url)
-    assert file_id_of_download_url(url) is None
+    assert points_at_downloads(url, REQUEST_HOST)
+    assert file_id_of_download_url(url, REQUEST_HOST) is None
 
 
 @pytest.mark.parametrize("url", [
@@ -51,8 +53,8 @@ def test_another_spelling_of_the_download_route_points_at_it_but_names_no_file(o
     "http://[",
 ])
 def test_other_urls_are_not_download_urls(on_request, url):
-    assert not points_at_downloads(url)
-    assert file_id_of_download_url(url) is None
+    assert not points_at_downloads(url, REQUEST_HOST)
+    assert file_id_of_download_url(url, REQUEST_HOST) is None
 
 
 @pytest.mark.parametrize("spelling", ["{{{}}}", "urn:uuid:{}", "{}/"])

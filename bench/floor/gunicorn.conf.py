@@ -1,0 +1,12 @@
+"""gunicorn settings of the floor app: those of the project's gunicorn.conf.py, as they resolve in
+this environment (worker class, workers, threads, keep-alive, timeouts, logging), without its
+start-up hook, which checks the LMS configuration. bench/run.py adds `-b` and, for
+`--floor-worker-class`, `-k` and `--threads 1` on the command line, which win over this file.
+"""
+
+import runpy
+from pathlib import Path
+
+_project_settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+globals().update({name: value for name, value in _project_settings.items()
+                  if not name.startswith("_") and not callable(value) and name != "on_starting"})
