@@ -37,7 +37,7 @@ class MyDashboard(MethodView):
 @blp.route("/courses/<uuid:course_id>")
 class CourseAnalytics(MethodView):
     @blp.response(200, CourseAnalyticsSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, Role.ADMIN)
     def get(self, course_id):
         """Enrollment figures of a course, for its instructor or an admin (fresh within 60 s)."""
@@ -47,8 +47,7 @@ class CourseAnalytics(MethodView):
 @blp.route("/instructors/<uuid:instructor_id>/overview")
 class InstructorOverview(MethodView):
     @blp.response(200, InstructorOverviewSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def get(self, instructor_id):
         """An instructor's courses and students, for that instructor or an admin."""

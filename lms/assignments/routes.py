@@ -35,7 +35,7 @@ SubmissionListSchema = skip_limit_schema(SubmissionSchema, "submissions")
 class AssignmentCreate(MethodView):
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
     def post(self, data):
         """Create an assignment in a course the calling instructor owns."""
@@ -45,7 +45,7 @@ class AssignmentCreate(MethodView):
 @blp.route("/<uuid:assignment_id>")
 class AssignmentItem(MethodView):
     @blp.response(200, AssignmentSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_required
     def get(self, assignment_id):
         """Get an assignment (its instructor, an admin, or an enrolled student once it is published)."""
@@ -53,14 +53,14 @@ class AssignmentItem(MethodView):
 
     @blp.arguments(AssignmentUpdateSchema)
     @blp.response(200, AssignmentSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
     def put(self, data, assignment_id):
         """Change an assignment of the caller's course, publishing included (`status`, `is_published`)."""
         return service.update_assignment(assignment_id, data, current_user())
 
     @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
     def delete(self, assignment_id):
         """Delete an assignment of the caller's course, with its submissions."""
@@ -71,8 +71,7 @@ class AssignmentItem(MethodView):
 class CourseAssignments(MethodView):
     @blp.arguments(SkipLimitQuerySchema, location="query")
     @blp.response(200, AssignmentListSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def get(self, args, course_id):
         """A course's assignments: all for its instructor and admins, the published ones for its students."""
@@ -83,9 +82,7 @@ class CourseAssignments(MethodView):
 class SubmissionCreate(MethodView):
     @blp.arguments(SubmissionCreateSchema)
     @blp.response(201, SubmissionSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(400, 404, 409)
     @require_roles(Role.STUDENT, message=STUDENTS_ONLY)
     def post(self, data):
         """Submit work for an assignment of the caller's course: once per assignment, late ones marked."""
@@ -95,7 +92,7 @@ class SubmissionCreate(MethodView):
 @blp.route("/submissions/<uuid:submission_id>")
 class SubmissionItem(MethodView):
     @blp.response(200, SubmissionSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_required
     def get(self, submission_id):
         """Get a submission (its student, the course's instructor or an admin)."""
@@ -103,8 +100,7 @@ class SubmissionItem(MethodView):
 
     @blp.arguments(SubmissionUpdateSchema)
     @blp.response(200, SubmissionSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(400, 404)
     @require_roles(Role.INSTRUCTOR, message=GRADERS_ONLY)
     def put(self, data, submission_id):
         """Change the fields sent on a submission to the caller's course."""
@@ -115,8 +111,7 @@ class SubmissionItem(MethodView):
 class SubmissionGrade(MethodView):
     @blp.arguments(GradeSchema)
     @blp.response(200, SubmissionSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(400, 404)
     @require_roles(Role.INSTRUCTOR, message=GRADERS_ONLY)
     def post(self, data, submission_id):
         """Grade a submission to the caller's course (0..max) and mail the student."""
@@ -127,7 +122,7 @@ class SubmissionGrade(MethodView):
 class AssignmentSubmissions(MethodView):
     @blp.arguments(SkipLimitQuerySchema, location="query")
     @blp.response(200, SubmissionListSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, Role.ADMIN)
     def get(self, args, assignment_id):
         """Every submission to an assignment (the course's instructor or an admin), oldest first."""
@@ -138,7 +133,7 @@ class AssignmentSubmissions(MethodView):
 class EnrollmentSubmissions(MethodView):
     @blp.arguments(SkipLimitQuerySchema, location="query")
     @blp.response(200, SubmissionListSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_required
     def get(self, args, enrollment_id):
         """An enrollment's submissions (its student, the course's instructor or an admin), oldest first."""

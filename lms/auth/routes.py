@@ -37,8 +37,7 @@ _BEARER = [{"bearerAuth": []}, {"oauth2Password": []}]
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, AuthResponseSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(403, 409)
     def post(self, data):
         """Create a student account (instructors too when public role registration is allowed)."""
         return service.register(data)
@@ -51,8 +50,7 @@ class Login(MethodView):
     @blp.response(200, description="AuthResponse, or an MFA challenge for accounts with MFA")
     @blp.doc(responses={"200": {"description": "AuthResponse, or an MFA challenge", "content": {"application/json": {
         "schema": {"oneOf": [AuthResponseSchema, MfaChallengeSchema]}}}}})
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.answers(401, 429)
     def post(self, credentials):
         """Log in with e-mail and password."""
         result = service.login(credentials["email"], credentials["password"], client_ip())
@@ -66,9 +64,7 @@ class Token(MethodView):
     @auth_rate_limit
     @blp.arguments(TokenFormSchema, location="form")
     @blp.response(200, TokensSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.answers(400, 401, 429)
     def post(self, form):
         """OAuth2 password grant (the "Authorize" dialog of /docs): `username` is the e-mail."""
         return service.login_for_token(form["username"], form["password"], client_ip())
@@ -79,9 +75,7 @@ class LoginMfa(MethodView):
     @auth_rate_limit
     @blp.arguments(MfaLoginSchema)
     @blp.response(200, AuthResponseSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(401, 429, 503)
     def post(self, data):
         """Finish an MFA login with the challenge token and the mailed code."""
         return service.login_with_mfa_code(data["challenge_token"], data["code"], client_ip())
@@ -91,8 +85,7 @@ class LoginMfa(MethodView):
 class Refresh(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(200, AuthResponseSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(401, 503)
     @blp.doc(security=[{}, *_BEARER])
     def post(self, data):
         """Exchange a refresh token for a new pair; an access token sent as bearer is revoked."""
@@ -103,8 +96,7 @@ class Refresh(MethodView):
 class Logout(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(204)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(401, 503)
     @bearer_required
     def post(self, data):
         """End this session: revoke the bearer access token and the refresh token."""
@@ -124,7 +116,7 @@ class ForgotPassword(MethodView):
 class ResetPassword(MethodView):
     @blp.arguments(ResetPasswordSchema)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.answers(401)
     def post(self, data):
         """Set a new password with a mailed reset token; ends every session of the account."""
         return {"message": service.reset_password(data["token"], data["new_password"])}
@@ -143,7 +135,7 @@ class VerifyEmailRequest(MethodView):
 class VerifyEmailConfirm(MethodView):
     @blp.arguments(TokenSchema)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.answers(401)
     def post(self, data):
         """Confirm the e-mail address with a mailed verification token."""
         return {"message": service.confirm_email(data["token"])}
@@ -154,8 +146,7 @@ class MfaEnableRequest(MethodView):
     @auth_rate_limit
     @blp.arguments(PasswordConfirmationSchema)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(429, 503)
     @login_required
     def post(self, data):
         """Start turning on MFA: checks the password (counted like a login) and mails a setup code."""
@@ -167,8 +158,7 @@ class MfaEnableConfirm(MethodView):
     @auth_rate_limit
     @blp.arguments(MfaCodeSchema)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(429, 503)
     @login_required
     def post(self, data):
         """Turn on MFA with the mailed setup code (a wrong code counts like a failed login)."""
@@ -180,7 +170,7 @@ class MfaDisable(MethodView):
     @auth_rate_limit
     @blp.arguments(PasswordConfirmationSchema)
     @blp.response(200, MessageSchema)
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.answers(429)
     @login_required
     def post(self, data):
         """Turn off MFA (the password is required, and counted like a login)."""

@@ -24,8 +24,7 @@ class MyCertificates(MethodView):
 class CertificateDownload(MethodView):
     @blp.response(200, description="The certificate PDF as an attachment", content_type="application/pdf")
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(404, 503)
     @login_required
     def get(self, certificate_id):
         """Download a certificate: its owner (even when revoked) or an admin."""
@@ -43,7 +42,7 @@ class VerifyByNumber(MethodView):
 @blp.route("/public/verify/<uuid:certificate_id>")
 class VerifyById(MethodView):
     @blp.response(200, VerifiedCertificateSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     def get(self, certificate_id):
         """A valid certificate by id (public; a bearer token is accepted and ignored); unknown or
         revoked ones are 404."""
@@ -53,7 +52,7 @@ class VerifyById(MethodView):
 @blp.route("/<uuid:certificate_id>/revoke")
 class CertificateRevoke(MethodView):
     @blp.response(200, CertificateSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.ADMIN, message="Only admins can revoke certificates")
     def post(self, certificate_id):
         """Revoke a certificate (admins): hidden from verification and lists, still downloadable."""
@@ -63,9 +62,7 @@ class CertificateRevoke(MethodView):
 @blp.route("/enrollments/<uuid:enrollment_id>/generate")
 class CertificateGenerate(MethodView):
     @blp.response(201, CertificateSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(400, 404, 503)
     @login_required
     def post(self, enrollment_id):
         """Issue the certificate of a completed enrollment now (idempotent: returns the existing one)."""

@@ -201,6 +201,12 @@ def json_response(body: bytes, *, status: int = 200, etag: str | None = None) ->
     return response
 
 
+def dumped_response(schema: Any, obj: Any) -> Response:
+    """`obj` as `schema` dumps it: for a view whose answer's schema depends on its reader (the view
+    still declares the documented schema with `@blp.response`)."""
+    return json_response(json_bytes(schema.dump(obj)))
+
+
 def etagged_json_response(data: Any) -> Response:
     """`data` as a JSON answer with an ETag of its body (304 when If-None-Match has it)."""
     body = json_bytes(data)

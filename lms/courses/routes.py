@@ -43,7 +43,7 @@ class CourseList(MethodView):
 
     @blp.arguments(CourseCreateSchema)
     @blp.response(201, CourseSchema)
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(409)
     @require_permissions(Permission.CREATE_COURSE)
     def post(self, data):
         """Create a draft course (instructors and admins); the slug defaults to one of the title."""
@@ -53,7 +53,7 @@ class CourseList(MethodView):
 @blp.route("/<uuid:course_id>")
 class CourseItem(MethodView):
     @blp.response(200, CourseSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_optional
     @answers_with_etag
     def get(self, course_id):
@@ -67,17 +67,14 @@ class CourseItem(MethodView):
 
     @blp.arguments(CourseUpdateSchema)
     @blp.response(200, CourseSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(400, 403, 404)
     @login_required
     def patch(self, data, course_id):
         """Update a course (its instructor or an admin); may publish or unpublish it."""
         return service.update_course(course_id, data, current_user())
 
     @blp.response(204)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def delete(self, course_id):
         """Delete a course with its lessons, enrollments, progress, quizzes, certificates and assignments."""
@@ -87,7 +84,7 @@ class CourseItem(MethodView):
 @blp.route("/slug/<string:slug>")
 class CourseBySlug(MethodView):
     @blp.response(200, CourseSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_optional
     def get(self, slug):
         """Get a course by its slug (a draft only for its instructor or an admin)."""
@@ -97,8 +94,7 @@ class CourseBySlug(MethodView):
 @blp.route("/<uuid:course_id>/publish")
 class CoursePublish(MethodView):
     @blp.response(200, CourseSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def post(self, course_id):
         """Publish a course (its instructor or an admin)."""
@@ -108,7 +104,7 @@ class CoursePublish(MethodView):
 @lessons_blp.route("/courses/<uuid:course_id>/lessons")
 class LessonList(MethodView):
     @lessons_blp.response(200, LessonListSchema)
-    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @lessons_blp.answers(404)
     @login_optional
     @answers_with_etag
     def get(self, course_id):
@@ -117,10 +113,7 @@ class LessonList(MethodView):
 
     @lessons_blp.arguments(LessonCreateSchema)
     @lessons_blp.response(201, LessonSchema)
-    @lessons_blp.alt_response(400, response="BAD_REQUEST")
-    @lessons_blp.alt_response(403, response="FORBIDDEN")
-    @lessons_blp.alt_response(404, response="NOT_FOUND")
-    @lessons_blp.alt_response(409, response="CONFLICT")
+    @lessons_blp.answers(400, 403, 404, 409)
     @login_required
     def post(self, data, course_id):
         """Add a lesson to a course (its instructor or an admin)."""
@@ -130,7 +123,7 @@ class LessonList(MethodView):
 @lessons_blp.route("/lessons/<uuid:lesson_id>")
 class LessonItem(MethodView):
     @lessons_blp.response(200, LessonSchema)
-    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @lessons_blp.answers(404)
     @login_optional
     def get(self, lesson_id):
         """Get a lesson; content and video only for learners, the owner, admins, or previews."""
@@ -138,18 +131,14 @@ class LessonItem(MethodView):
 
     @lessons_blp.arguments(LessonUpdateSchema)
     @lessons_blp.response(200, LessonSchema)
-    @lessons_blp.alt_response(400, response="BAD_REQUEST")
-    @lessons_blp.alt_response(403, response="FORBIDDEN")
-    @lessons_blp.alt_response(404, response="NOT_FOUND")
-    @lessons_blp.alt_response(409, response="CONFLICT")
+    @lessons_blp.answers(400, 403, 404, 409)
     @login_required
     def patch(self, data, lesson_id):
         """Update a lesson (the course's instructor or an admin)."""
         return service.update_lesson(lesson_id, data, current_user())
 
     @lessons_blp.response(204)
-    @lessons_blp.alt_response(403, response="FORBIDDEN")
-    @lessons_blp.alt_response(404, response="NOT_FOUND")
+    @lessons_blp.answers(403, 404)
     @login_required
     def delete(self, lesson_id):
         """Delete a lesson with its progress rows (the course's instructor or an admin)."""

@@ -25,7 +25,7 @@ blp = Blueprint("enrollments", __name__, url_prefix="/enrollments")
 class EnrollmentCreate(MethodView):
     @blp.arguments(EnrollmentCreateSchema)
     @blp.response(201, EnrollmentSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.STUDENT, Role.ADMIN, message="Only students can enroll")
     def post(self, data):
         """Enroll in a published course; enrolling again returns the existing enrollment (201)."""
@@ -45,7 +45,7 @@ class MyEnrollments(MethodView):
 @blp.route("/<uuid:enrollment_id>")
 class EnrollmentItem(MethodView):
     @blp.response(200, EnrollmentSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_required
     def get(self, enrollment_id):
         """Get an enrollment (its student, the course's instructor or an admin)."""
@@ -56,10 +56,7 @@ class EnrollmentItem(MethodView):
 class LessonProgressItem(MethodView):
     @blp.arguments(LessonProgressUpdateSchema)
     @blp.response(200, LessonProgressSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(400, 403, 404, 409)
     @login_required
     def put(self, data, enrollment_id, lesson_id):
         """Set a lesson's progress (the enrollment's student or an admin) and recompute the enrollment."""
@@ -69,10 +66,7 @@ class LessonProgressItem(MethodView):
 @blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/complete")
 class LessonCompletion(MethodView):
     @blp.response(200, LessonProgressSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(400, 403, 404, 409)
     @login_required
     def post(self, enrollment_id, lesson_id):
         """Mark a lesson completed (the enrollment's student or an admin) and recompute the enrollment."""
@@ -83,8 +77,7 @@ class LessonCompletion(MethodView):
 class EnrollmentReview(MethodView):
     @blp.arguments(ReviewSchema)
     @blp.response(200, EnrollmentSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def post(self, data, enrollment_id):
         """Rate and review the course after completing at least 20 % of it; replaces an earlier review."""
@@ -95,8 +88,7 @@ class EnrollmentReview(MethodView):
 class CourseEnrollments(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, EnrollmentPageSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def get(self, args, course_id):
         """A course's enrollments, newest first (its instructor or an admin)."""
@@ -106,8 +98,7 @@ class CourseEnrollments(MethodView):
 @blp.route("/courses/<uuid:course_id>/stats")
 class CourseEnrollmentStats(MethodView):
     @blp.response(200, CourseEnrollmentStatsSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def get(self, course_id):
         """Enrollment counts by status and the mean progress of a course (its instructor or an admin)."""

@@ -31,10 +31,7 @@ class FileUpload(MethodView):
     @blp.arguments(UploadFormSchema, location="form")
     @blp.arguments(UploadFileSchema, location="files")
     @blp.response(201, FileSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(400, 413, 429, 503)
     @blp.doc(parameters=[], requestBody=UPLOAD_REQUEST_BODY)
     @upload_rate_limit
     @login_required
@@ -58,8 +55,7 @@ class FileDownload(MethodView):
     @blp.response(200, description="The file as an attachment, with its stored media type",
                   content_type="application/octet-stream")
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.answers(404, 503)
     @login_required
     def get(self, file_id):
         """Download a file: the uploader, an admin, any logged-in user for a public file, or the

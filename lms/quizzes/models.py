@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from lms.core.db import Timestamps, UUIDPrimaryKey, utcnow
 from lms.extensions import db
@@ -31,6 +31,10 @@ class Quiz(UUIDPrimaryKey, Timestamps, db.Model):
     shuffle_options: Mapped[bool] = mapped_column(default=True)
     show_correct_answers: Mapped[bool] = mapped_column(default=True)
     is_published: Mapped[bool] = mapped_column(default=False, index=True)
+
+    # Figures loaded with the quiz where a statement asks for them (lists, the quiz as taken).
+    total_questions: Mapped[int | None] = query_expression()
+    total_points: Mapped[Decimal | None] = query_expression()
 
 
 class Question(UUIDPrimaryKey, db.Model):
@@ -72,3 +76,8 @@ class QuizAttempt(UUIDPrimaryKey, db.Model):
     is_passed: Mapped[bool | None]
     time_taken_seconds: Mapped[int | None]
     answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+    @property
+    def recorded_answers(self) -> list[dict[str, Any]]:
+        """The graded answers; none while the attempt is in progress."""
+        return self.answers or []

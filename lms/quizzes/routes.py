@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from lms.core.api import Blueprint
+from lms.core.http import dumped_response
 from lms.core.permissions import current_user, login_optional, login_required
 from lms.quizzes import service
 from lms.quizzes.schemas import (
+    ATTEMPT_VIEWS,
     AttemptResultSchema,
     AttemptSchema,
     AttemptStartedSchema,
@@ -30,7 +32,7 @@ attempts_blp = Blueprint("quiz-attempts", __name__, url_prefix="/quizzes")
 @blp.route("/<uuid:course_id>/quizzes")
 class QuizList(MethodView):
     @blp.response(200, QuizListSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_optional
     def get(self, course_id):
         """List a course's quizzes, newest first (drafts only for the owner or an admin)."""
@@ -38,9 +40,7 @@ class QuizList(MethodView):
 
     @blp.arguments(QuizCreateSchema)
     @blp.response(201, QuizSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(403, 404, 409)
     @login_required
     def post(self, data, course_id):
         """Create a quiz on one of the course's lessons (one quiz per lesson)."""
@@ -50,7 +50,7 @@ class QuizList(MethodView):
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>")
 class QuizItem(MethodView):
     @blp.response(200, QuizSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_optional
     def get(self, course_id, quiz_id):
         """Get a quiz (drafts only for the course's owner or an admin)."""
@@ -58,9 +58,7 @@ class QuizItem(MethodView):
 
     @blp.arguments(QuizUpdateSchema)
     @blp.response(200, QuizSchema)
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(403, 404, 409)
     @login_required
     def patch(self, data, course_id, quiz_id):
         """Update a quiz; null values are ignored."""
@@ -70,9 +68,7 @@ class QuizItem(MethodView):
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/publish")
 class QuizPublish(MethodView):
     @blp.response(200, QuizSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(400, 403, 404)
     @login_required
     def post(self, course_id, quiz_id):
         """Publish a quiz that has questions, all of them valid."""
@@ -82,7 +78,7 @@ class QuizPublish(MethodView):
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions")
 class QuestionList(MethodView):
     @blp.response(200, QuestionPublicSchema(many=True))
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @login_optional
     def get(self, course_id, quiz_id):
         """A quiz's questions without answers or explanations, by order."""
@@ -90,9 +86,7 @@ class QuestionList(MethodView):
 
     @blp.arguments(QuestionCreateSchema)
     @blp.response(201, QuestionSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(400, 403, 404)
     @login_required
     def post(self, data, course_id, quiz_id):
         """Add a question at the end of the quiz."""
@@ -102,8 +96,7 @@ class QuestionList(MethodView):
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions/manage")
 class QuestionManageList(MethodView):
     @blp.response(200, QuestionSchema(many=True))
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(403, 404)
     @login_required
     def get(self, course_id, quiz_id):
         """A quiz's questions with their answer keys, for the course's owner or an admin."""
@@ -114,9 +107,7 @@ class QuestionManageList(MethodView):
 class QuestionItem(MethodView):
     @blp.arguments(QuestionUpdateSchema)
     @blp.response(200, QuestionSchema)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(403, response="FORBIDDEN")
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(400, 403, 404)
     @login_required
     def patch(self, data, course_id, quiz_id, question_id):
         """Update a question; the merged result must satisfy its type's rules."""
@@ -126,8 +117,7 @@ class QuestionItem(MethodView):
 @attempts_blp.route("/<uuid:quiz_id>/attempts")
 class AttemptList(MethodView):
     @attempts_blp.response(201, AttemptStartedSchema)
-    @attempts_blp.alt_response(403, response="FORBIDDEN")
-    @attempts_blp.alt_response(404, response="NOT_FOUND")
+    @attempts_blp.answers(403, 404)
     @login_required
     def post(self, quiz_id):
         """Start an attempt (enrolled students; one in progress at a time, within max_attempts)."""
@@ -137,8 +127,7 @@ class AttemptList(MethodView):
 @attempts_blp.route("/<uuid:quiz_id>/attempts/start")
 class AttemptTake(MethodView):
     @attempts_blp.response(200, TakeQuizSchema)
-    @attempts_blp.alt_response(403, response="FORBIDDEN")
-    @attempts_blp.alt_response(404, response="NOT_FOUND")
+    @attempts_blp.answers(403, 404)
     @login_required
     def get(self, quiz_id):
         """The quiz as it is taken: questions without answers, shuffled when the quiz says so."""
@@ -148,8 +137,7 @@ class AttemptTake(MethodView):
 @attempts_blp.route("/<uuid:quiz_id>/attempts/my-attempts")
 class MyAttempts(MethodView):
     @attempts_blp.response(200, AttemptSchema(many=True))
-    @attempts_blp.alt_response(403, response="FORBIDDEN")
-    @attempts_blp.alt_response(404, response="NOT_FOUND")
+    @attempts_blp.answers(403, 404)
     @login_required
     def get(self, quiz_id):
         """The caller's attempts at this quiz, by attempt number."""
@@ -159,21 +147,21 @@ class MyAttempts(MethodView):
 @attempts_blp.route("/<uuid:quiz_id>/attempts/<uuid:attempt_id>")
 class AttemptItem(MethodView):
     @attempts_blp.response(200, AttemptResultSchema)
-    @attempts_blp.alt_response(404, response="NOT_FOUND")
+    @attempts_blp.answers(404)
     @login_required
     def get(self, quiz_id, attempt_id):
         """An attempt with its answers (its student, or the course's owner or an admin)."""
-        return service.get_attempt(quiz_id, attempt_id, current_user())
+        viewed = service.get_attempt(quiz_id, attempt_id, current_user())
+        return dumped_response(ATTEMPT_VIEWS[viewed.view], viewed.attempt)
 
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/<uuid:attempt_id>/submit")
 class AttemptSubmit(MethodView):
     @attempts_blp.arguments(SubmitAttemptSchema)
     @attempts_blp.response(200, AttemptResultSchema)
-    @attempts_blp.alt_response(400, response="BAD_REQUEST")
-    @attempts_blp.alt_response(403, response="FORBIDDEN")
-    @attempts_blp.alt_response(404, response="NOT_FOUND")
+    @attempts_blp.answers(400, 403, 404)
     @login_required
     def post(self, data, quiz_id, attempt_id):
         """Submit answers: graded at once; passing completes the quiz's lesson."""
-        return service.submit_attempt(quiz_id, attempt_id, data["answers"], current_user())
+        viewed = service.submit_attempt(quiz_id, attempt_id, data["answers"], current_user())
+        return dumped_response(ATTEMPT_VIEWS[viewed.view], viewed.attempt)

@@ -34,17 +34,15 @@ class QuizSchema(ma.Schema):
     updated_at = UTCDateTime()
 
 
-class QuizListItemSchema(ma.Schema):
-    id = ma.fields.UUID()
-    title = ma.fields.String()
-    description = ma.fields.String(allow_none=True)
-    quiz_type = ma.fields.String()
-    time_limit_minutes = ma.fields.Integer(allow_none=True)
-    passing_score = Decimal2()
-    max_attempts = ma.fields.Integer(allow_none=True)
+class QuizListItemSchema(QuizSchema):
+    """A quiz in a list: its summary with its figures."""
+
     total_questions = ma.fields.Integer()
     total_points = Decimal2()
-    is_published = ma.fields.Boolean()
+
+    class Meta:
+        exclude = ("lesson_id", "shuffle_questions", "shuffle_options", "show_correct_answers", "created_at",
+                   "updated_at")
 
 
 class QuizListSchema(ma.Schema):
@@ -154,12 +152,9 @@ class AttemptStartedSchema(ma.Schema):
     max_score = Decimal2(allow_none=True)
 
 
-class TakeQuizSummarySchema(ma.Schema):
-    id = ma.fields.UUID()
-    title = ma.fields.String()
-    time_limit_minutes = ma.fields.Integer(allow_none=True)
-    total_questions = ma.fields.Integer()
-    total_points = Decimal2()
+class TakeQuizSummarySchema(QuizListItemSchema):
+    class Meta:
+        fields = ("id", "title", "time_limit_minutes", "total_questions", "total_points")
 
 
 class TakeQuizSchema(ma.Schema):
@@ -204,4 +199,18 @@ class AnswerResultSchema(ma.Schema):
 
 
 class AttemptResultSchema(AttemptSchema):
-    answers = ma.fields.List(ma.fields.Nested(AnswerResultSchema))
+    """An attempt with its answers as the course's managers see it, and its student when the quiz
+    shows correct answers."""
+
+    answers = ma.fields.List(ma.fields.Nested(AnswerResultSchema), attribute="recorded_answers")
+
+
+class AttemptResultWithoutCorrectionsSchema(AttemptSchema):
+    """An attempt as its student sees it when the quiz hides correct answers."""
+
+    answers = ma.fields.List(ma.fields.Nested(AnswerResultSchema, exclude=("is_correct", "points_earned")),
+                             attribute="recorded_answers")
+
+
+# Which schema shows an attempt, by the view its reader gets (`service.AttemptView`).
+ATTEMPT_VIEWS = {"with_corrections": AttemptResultSchema(), "without_corrections": AttemptResultWithoutCorrectionsSchema()}

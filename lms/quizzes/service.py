@@ -10,12 +10,14 @@ can win.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Subquery, and_, func, inspect, select, update
+from sqlalchemy import Subquery, and_, func, select, update
+from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events
@@ -43,8 +45,6 @@ TIME_LIMIT_EXCEEDED = "Time limit exceeded for this attempt"
 # Time allowed past a quiz's time limit for the submission to travel over the network.
 SUBMISSION_GRACE = timedelta(seconds=30)
 
-# AttemptResult answer fields removed when the quiz does not show correct answers.
-CORRECTION_FIELDS = ("is_correct", "points_earned")
 
 
 # A lesson with a published graded quiz is completed by passing the quiz (or by an admin).
@@ -129,22 +129,17 @@ def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
     """Newest first; published quizzes only, except for the course's owner and admins."""
     course = get_course_for_reading(course_id, user)
     totals = question_totals(course.id)
-    stmt = (select(Quiz, totals.c.total_questions, totals.c.total_points)
+    stmt = (select(Quiz)
             .outerjoin(totals, totals.c.quiz_id == Quiz.id)
+            .options(with_expression(Quiz.total_questions, func.coalesce(totals.c.total_questions, 0)),
+                     with_expression(Quiz.total_points, func.coalesce(totals.c.total_points, Decimal("0"))))
             .where(Quiz.course_id == course.id)
-            .order_by(Quiz.created_at.desc(), Quiz.id))
+            .order_by(Quiz.created_at.desc(), Quiz.id)
+            .execution_options(populate_existing=True))
     if not can_manage_course(user, course):
         stmt = stmt.where(Quiz.is_published.is_(True))
-    items = [list_item(quiz, total_questions or 0, total_points or Decimal("0"))
-             for quiz, total_questions, total_points in db.session.execute(stmt)]
-    return {"quizzes": items, "total": len(items)}
-
-
-def list_item(quiz: Quiz, total_questions: int, total_points: Decimal) -> dict[str, Any]:
-    return {"id": quiz.id, "title": quiz.title, "description": quiz.description, "quiz_type": quiz.quiz_type,
-            "time_limit_minutes": quiz.time_limit_minutes, "passing_score": quiz.passing_score,
-            "max_attempts": quiz.max_attempts, "total_questions": total_questions,
-            "total_points": total_points, "is_published": quiz.is_published}
+    quizzes = list(db.session.scalars(stmt))
+    return {"quizzes": quizzes, "total": len(quizzes)}
 
 
 def get_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> Quiz:
@@ -272,15 +267,35 @@ def update_question(course_id: uuid.UUID, quiz_id: uuid.UUID, question_id: uuid.
     return question
 
 
-def public_question(question: Question, *, shuffle_options: bool = False) -> dict[str, Any]:
-    options = None
-    if question.options:
-        options = [{"option_id": option["option_id"], "option_text": option["option_text"]}
-                   for option in question.options]
-        if shuffle_options:
+class PresentedQuestion:
+    """A question as a learner is shown it: its options in the order drawn for them."""
+
+    def __init__(self, question: Question, shuffle_options: bool) -> None:
+        self._question = question
+        options = list(question.options) if question.options else None
+        if options and shuffle_options:
             random.shuffle(options)
-    return {"id": question.id, "question_text": question.question_text, "question_type": question.question_type,
-            "points": question.points, "options": options}
+        self.options = options
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._question, name)
+
+
+@dataclass(frozen=True)
+class QuizToTake:
+    """The quiz (with its figures) and its questions in the order drawn for this learner."""
+
+    quiz: Quiz
+    questions: list[PresentedQuestion]
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """An attempt and the view its reader gets of it: "with_corrections" (which answers were right
+    and their points) or "without_corrections" (a student, when the quiz hides correct answers)."""
+
+    attempt: QuizAttempt
+    view: str
 
 
 # --- attempts ----------------------------------------------------------------------------------
@@ -362,7 +377,7 @@ def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> tuple[Qui
     return current, count or 0, max_score
 
 
-def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
+def take_quiz(quiz_id: uuid.UUID, user: User) -> QuizToTake:
     """The quiz as a learner takes it: questions without answers, shuffled when the quiz says so.
 
     Students must be enrolled; anyone else must manage the course (§5.8).
@@ -375,16 +390,13 @@ def take_quiz(quiz_id: uuid.UUID, user: User) -> dict[str, Any]:
     questions = quiz_questions(quiz.id)
     if quiz.shuffle_questions:
         questions = random.sample(questions, len(questions))
-    return {
-        "quiz": {"id": quiz.id, "title": quiz.title, "time_limit_minutes": quiz.time_limit_minutes,
-                 "total_questions": len(questions),
-                 "total_points": sum((question.points for question in questions), Decimal("0"))},
-        "questions": [public_question(question, shuffle_options=quiz.shuffle_options) for question in questions],
-    }
+    quiz.total_questions = len(questions)
+    quiz.total_points = sum((question.points for question in questions), Decimal("0"))
+    return QuizToTake(quiz, [PresentedQuestion(question, quiz.shuffle_options) for question in questions])
 
 
 def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict[str, Any]],
-                   user: User) -> dict[str, Any]:
+                   user: User) -> AttemptView:
     """Check, grade and close the caller's in-progress attempt; passing completes the quiz's lesson.
 
     After the time limit (plus grace) the attempt is closed with 0 and the submission refused.
@@ -426,7 +438,7 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
         enrollments.complete_lesson(enrollment, quiz.lesson_id)
         events.emit(events.LEARNING_RECORDED, enrollment=enrollment)
     commit()
-    return attempt_result(attempt, quiz, user, course)
+    return attempt_view(attempt, quiz, user, course)
 
 
 def stored_answer(answer: grading.AnswerResult) -> dict[str, Any]:
@@ -437,15 +449,10 @@ def stored_answer(answer: grading.AnswerResult) -> dict[str, Any]:
             "points_earned": str(answer.points_earned)}
 
 
-def attempt_result(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course) -> dict[str, Any]:
-    """An Attempt plus its answers; students see correctness only when the quiz shows it."""
-    answers = attempt.answers or []
-    if not quiz.show_correct_answers and not can_manage_course(user, course):
-        answers = [{name: value for name, value in answer.items() if name not in CORRECTION_FIELDS}
-                   for answer in answers]
-    view = {column.key: getattr(attempt, column.key) for column in inspect(QuizAttempt).column_attrs}
-    view["answers"] = answers
-    return view
+def attempt_view(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course) -> AttemptView:
+    """Students see which answers were right only when the quiz shows correct answers."""
+    corrections = quiz.show_correct_answers or can_manage_course(user, course)
+    return AttemptView(attempt, "with_corrections" if corrections else "without_corrections")
 
 
 def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
@@ -460,7 +467,7 @@ def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
     ).order_by(QuizAttempt.attempt_number)))
 
 
-def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> dict[str, Any]:
+def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> AttemptView:
     """The owning student's attempt; the course's owner and admins may read any attempt at it."""
     course, quiz, _, attempt = _quiz_context(quiz_id, user, attempt_id)
     if can_manage_course(user, course):
@@ -469,4 +476,4 @@ def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> dict[s
             raise NotFound(ATTEMPT_NOT_FOUND)
     elif attempt is None:
         raise NotFound(ATTEMPT_NOT_FOUND)
-    return attempt_result(attempt, quiz, user, course)
+    return attempt_view(attempt, quiz, user, course)

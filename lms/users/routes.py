@@ -33,7 +33,7 @@ class UserList(MethodView):
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(409)
     @require_roles(Role.ADMIN)
     def post(self, data):
         """Create a student or an instructor (admins; admin accounts come from the CLI)."""
@@ -43,7 +43,7 @@ class UserList(MethodView):
 @blp.route("/<uuid:user_id>")
 class UserItem(MethodView):
     @blp.response(200, UserSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.answers(404)
     @require_roles(Role.ADMIN)
     def get(self, user_id):
         """One user (admins)."""
@@ -51,8 +51,7 @@ class UserItem(MethodView):
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
+    @blp.answers(404, 409)
     @require_roles(Role.ADMIN)
     def patch(self, changes, user_id):
         """Change a user's name, role, password or active state (admins); `null` leaves a field as it is."""
