@@ -49,7 +49,7 @@ from lms import create_app
 from lms.core.auth import issue_access_token
 from lms.core.db import engines_of
 from lms.demo import DEMO_PASSWORD
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 API = "/api/v1"

@@ -20,7 +20,7 @@ from lms.core.health import LivenessShortcut
 from lms.core.permissions import check_access_before_parsing
 from lms.core.ratelimit import init_rate_limits, limiter_settings
 from lms.core.tasks import use_app_factory
-from lms.extensions import api, cache, cors, db, talisman
+from lms.core.extensions import api, cache, cors, db, talisman
 
 # Every blueprint ("module:attribute"), registered under the API prefix in this order.
 BLUEPRINTS = (

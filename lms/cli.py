@@ -14,10 +14,11 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from lms import create_app
-from lms.core.db import utcnow
+from lms.core.db import db, utcnow
 from lms.core.errors import Conflict
 from lms.demo import seed_demo
-from lms.extensions import db
+from lms.users.schemas import UserCreateSchema
+from lms.users.service import new_user
 
 MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
 migrate = Migrate()
@@ -34,9 +35,6 @@ def create_admin(email: str, password: str, full_name: str) -> None:
     The account rules are those of any account (`UserCreateSchema`, `new_user`); an admin made
     here is verified at once.
     """
-    from lms.users.schemas import UserCreateSchema
-    from lms.users.service import new_user
-
     try:
         account = UserCreateSchema().load(
             {"email": email, "password": password, "full_name": full_name, "role": "admin"})

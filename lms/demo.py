@@ -64,7 +64,7 @@ from lms.courses.models import DIFFICULTY_LEVELS, Course, Lesson
 from lms.courses.service import slugify
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.enrollments.service import REVIEW_THRESHOLD
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import Question, Quiz
 from lms.users.models import User
 

@@ -22,7 +22,7 @@ from lms.core.security import hash_password
 from lms.assignments.models import Assignment, Submission
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.files.models import StoredFile
 from lms.quizzes.models import Question, Quiz
 from lms.users.models import User

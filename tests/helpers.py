@@ -173,7 +173,7 @@ def preserving_shared_extensions():
     """
     import logging
 
-    from lms.extensions import api, limiter, talisman
+    from lms.core.extensions import api, limiter, talisman
 
     def shallow(state: dict) -> dict:
         return {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in state.items()}
@@ -200,7 +200,7 @@ def dispose_engine(application) -> None:
 @contextmanager
 def on_test_connection(application):
     """Run another app's requests on the shared app's test connection, inside the test's transaction."""
-    from lms.extensions import db
+    from lms.core.extensions import db
 
     connection = db.engines[None]  # the shared app's context is active (`_database_scope`)
     with application.app_context():
@@ -220,7 +220,7 @@ def lessons_of(course: Course) -> list[Lesson]:
     from sqlalchemy import select
 
     from lms.courses.models import Lesson
-    from lms.extensions import db
+    from lms.core.extensions import db
 
     return list(db.session.scalars(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)))
 

@@ -25,7 +25,7 @@ from lms.core.schemas import to_decimal2
 from lms.courses.models import Course
 from lms.courses.service import get_course_for_managing
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.users.models import User
 

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
-from lms.extensions import db
+from lms.core.extensions import db
 
 ASSIGNMENT_STATUSES = ("draft", "published", "archived")
 SUBMISSION_STATUSES = ("submitted", "graded", "returned", "revised")

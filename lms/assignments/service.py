@@ -23,7 +23,7 @@ from lms.courses.models import Course
 from lms.courses.service import can_manage_course, can_teach_course, get_course_for_managing, get_course_for_reading
 from lms.enrollments.models import Enrollment
 from lms.enrollments.service import is_learning, is_learning_enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.files.models import StoredFile
 from lms.files.service import add_download_grant
 from lms.files.urls import download_path, file_id_of_download_url, points_at_downloads

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import UUIDPrimaryKey, utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 
 
 class RefreshToken(UUIDPrimaryKey, db.Model):

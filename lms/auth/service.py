@@ -30,7 +30,7 @@ from lms.core.errors import BadRequest, Forbidden, Unauthorized
 from lms.core.mail import send_email
 from lms.core.permissions import Role
 from lms.core.security import burn_password_check, hash_password, verify_password
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 from lms.users.service import find_user_by_email, new_user
 

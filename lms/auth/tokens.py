@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from lms.auth.models import RefreshToken, UserToken
 from lms.core.auth import issue_access_token, issue_refresh_token
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 

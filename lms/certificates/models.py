@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.db import UUIDPrimaryKey, utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 
 if TYPE_CHECKING:
     from lms.courses.models import Course

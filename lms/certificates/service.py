@@ -33,7 +33,7 @@ from lms.core.storage import Download, Storage, StorageError, get_storage
 from lms.core.tasks import enqueue
 from lms.courses.service import can_manage_course, get_course
 from lms.enrollments.models import Enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from jwt.exceptions import PyJWTError
 from lms.core.db import utcnow
 from lms.core.errors import AppError, Unauthorized
 from lms.core.state import revocation_store
-from lms.extensions import jwt
+from lms.core.extensions import jwt
 
 
 class User(Protocol):

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from flask import Flask, Response, current_app
 
 from lms.core.http import etag_of, json_bytes, json_response
-from lms.extensions import cache
+from lms.core.extensions import cache
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 import flask_sqlalchemy.session
+from flask_sqlalchemy import SQLAlchemy
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, Uuid, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -51,15 +52,11 @@ _AFTER_COMMIT = "lms.after_commit"
 def after_commit(call: Callable[[], None]) -> None:
     """Run `call()` once the session's current transaction is committed by `commit`; a rollback
     drops it. For effects that must not happen for a change that did not happen."""
-    from lms.extensions import db
-
     db.session.info.setdefault(_AFTER_COMMIT, []).append(call)
 
 
 def commit() -> None:
     """Commit the request's session, then run what `after_commit` queued for this transaction."""
-    from lms.extensions import db
-
     session = db.session
     session.commit()
     for call in session.info.pop(_AFTER_COMMIT, []):
@@ -68,8 +65,6 @@ def commit() -> None:
 
 def engines_of(app: Flask) -> list[Engine]:
     """Every engine of the app: Flask-SQLAlchemy's, and the read pool when there is one."""
-    from lms.extensions import db
-
     with app.app_context():
         engines = list(db.engines.values())
     read_engine = app.extensions.get(_READ_ENGINE)
@@ -170,3 +165,9 @@ def escape_like(text: str) -> str:
 def contains_text(column, text: str):
     """Case-insensitive substring search of `text` in `column`, wildcards taken literally."""
     return column.ilike(f"%{escape_like(text)}%", escape="\\")
+
+
+# Objects stay loaded after a commit: a request commits, then serialises what it wrote; expiring
+# them would reload every one of them in a second transaction.
+SESSION_OPTIONS = {"class_": Session, "expire_on_commit": False}
+db = SQLAlchemy(model_class=Base, session_options=SESSION_OPTIONS)

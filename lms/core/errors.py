@@ -14,6 +14,8 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from lms.core.db import db
+
 log = logging.getLogger(__name__)
 
 
@@ -153,8 +155,6 @@ def handle_app_error(error: AppError):
 
 
 def handle_integrity_error(error: IntegrityError):
-    from lms.extensions import db
-
     db.session.rollback()
     log.info("integrity error answered as 409: %s", error.orig)
     return error_response(409, "The request conflicts with existing data")
@@ -163,16 +163,12 @@ def handle_integrity_error(error: IntegrityError):
 def handle_data_error(error: DataError):
     """The last guard behind input validation: a value the database refuses to store (out of a
     column's range, too long...) is the client's mistake, not a 500."""
-    from lms.extensions import db
-
     db.session.rollback()
     log.warning("database refused a value, answered as 400: %s", error.orig)
     return error_response(400, "The request has a value the database cannot store")
 
 
 def handle_database_unavailable(error: Exception):
-    from lms.extensions import db
-
     db.session.rollback()
     log.error("database unavailable: %s", error)
     return error_response(503, "Database unavailable")
@@ -181,8 +177,6 @@ def handle_database_unavailable(error: Exception):
 def handle_unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    from lms.extensions import db
-
     db.session.rollback()
     log.exception("unhandled error")
     return error_response(500, "Internal server error")

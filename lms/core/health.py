@@ -11,7 +11,7 @@ from sqlalchemy import text
 from lms.core.api import Blueprint
 from lms.core.http import request_id_for
 from lms.core.redis import redis_is_up
-from lms.extensions import db
+from lms.core.extensions import db
 
 blp = Blueprint("health", __name__, url_prefix="/", description="Liveness and readiness")
 

@@ -15,7 +15,7 @@ import marshmallow as ma
 from sqlalchemy import Select, func, select
 
 from lms.core.schemas import non_negative_int, positive_int
-from lms.extensions import db
+from lms.core.extensions import db
 
 
 class PageQuerySchema(ma.Schema):

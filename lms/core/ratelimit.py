@@ -18,7 +18,7 @@ from limits.storage import RedisStorage
 
 from lms.core.auth import bearer_token, decode_token_of_type
 from lms.core.errors import AppError
-from lms.extensions import limiter
+from lms.core.extensions import limiter
 
 EXEMPT_PATHS = {"/", "/docs", "/openapi.json"}
 EXEMPT_SUFFIXES = ("/health", "/ready")

@@ -16,6 +16,7 @@ from flask import Flask, current_app, has_app_context
 from redis import RedisError
 from rq import Queue, Retry
 
+from lms.core.db import db
 from lms.core.redis import redis_bytes_client
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,6 @@ def run_job(path: str, args: tuple, kwargs: dict) -> Any:
         return func(*args, **kwargs)
     app = worker_app()
     with app.app_context():
-        from lms.extensions import db
-
         try:
             return func(*args, **kwargs)
         finally:

@@ -7,7 +7,7 @@ from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, Index, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
-from lms.extensions import db
+from lms.core.extensions import db
 
 DIFFICULTY_LEVELS = ("beginner", "intermediate", "advanced")
 LESSON_TYPES = ("video", "text", "quiz", "assignment")

@@ -24,7 +24,7 @@ from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthori
 from lms.core.pagination import paginate
 from lms.core.schemas import INT32_MAX
 from lms.courses.models import Course, Lesson
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 MANAGE_DENIED = "Not authorized to manage this course"

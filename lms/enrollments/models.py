@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import UUIDPrimaryKey, utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 
 ENROLLMENT_STATUSES = ("active", "completed", "dropped", "expired")
 PROGRESS_STATUSES = ("not_started", "in_progress", "completed")

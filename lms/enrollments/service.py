@@ -31,7 +31,7 @@ from lms.courses.service import (
     lesson_count,
 )
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 # Enrollments in these states may learn: record progress, take quizzes, submit assignments.

@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 
 from lms.core.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
 from lms.core.storage import Download, StorageError, get_storage
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.files.models import StoredFile
 from lms.users.models import User
 

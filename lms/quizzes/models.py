@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from lms.core.db import Timestamps, UUIDPrimaryKey, utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 
 QUIZ_TYPES = ("practice", "graded")
 QUESTION_TYPES = ("multiple_choice", "true_false", "short_answer", "essay")

@@ -28,7 +28,7 @@ from lms.courses.models import Course
 from lms.courses.service import can_manage_course, get_course, get_course_for_managing, get_course_for_reading, get_course_lesson
 from lms.enrollments import service as enrollments
 from lms.enrollments.models import Enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes import grading
 from lms.quizzes.models import Question, Quiz, QuizAttempt
 from lms.users.models import User

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
 from lms.core.permissions import Role
-from lms.extensions import db
+from lms.core.extensions import db
 
 ROLES = ("admin", "instructor", "student")
 

@@ -17,7 +17,7 @@ from lms.core.errors import Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.permissions import Role
 from lms.core.security import hash_password
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 EMAIL_TAKEN = "Email is already registered"

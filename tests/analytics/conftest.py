@@ -11,7 +11,7 @@ import pytest
 from lms.core.db import utcnow
 from lms.courses.models import Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.analytics.helpers import attempt, counters, utc_midnight
 from tests.helpers import lessons_of
 

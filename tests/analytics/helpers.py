@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from lms.enrollments.models import Enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import Quiz, QuizAttempt
 
 

@@ -7,7 +7,7 @@ import pytest
 from lms.analytics.cache import COURSE_ANALYTICS_CACHE_PREFIX, invalidate_course_analytics
 from lms.core.cache import get_app_cache
 from lms.core.redis import redis_client
-from lms.extensions import cache
+from lms.core.extensions import cache
 
 
 def course_analytics(client, headers, course):

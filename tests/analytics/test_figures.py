@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.analytics.helpers import utc_midnight
 
 ZERO_PROGRESS = {

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.analytics.helpers import attempt, counters, utc_midnight
 from tests.helpers import lessons_of
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.assignments.models import Submission
-from lms.extensions import db
+from lms.core.extensions import db
 
 API = "/api/v1/assignments"
 

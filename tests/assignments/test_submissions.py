@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lms.assignments.models import Submission
 from lms.core.db import utcnow
 from lms.core.storage import get_storage
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import run_concurrently
 
 API = "/api/v1/assignments"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API, PASSWORD, bearer
 
 INVALID = {"detail": "Invalid email or password"}

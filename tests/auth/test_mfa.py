@@ -6,7 +6,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.auth.helpers import mail_body, mailed_code
 from tests.helpers import API, PASSWORD, bearer, on_test_connection, run_concurrently
 

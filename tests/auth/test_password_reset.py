@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lms.auth.models import UserToken
 from lms.core import tasks
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.auth.helpers import mail_body, mailed_token
 from tests.helpers import API, PASSWORD, bearer, on_test_connection, run_concurrently, work_off
 

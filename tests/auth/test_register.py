@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 from tests.auth.helpers import mail_body, mailed_token
 from tests.helpers import API, bearer, run_concurrently

@@ -17,7 +17,7 @@ from config import load_config
 from lms.auth import service
 from lms.auth.models import RefreshToken
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API, PASSWORD, bearer, run_concurrently
 
 INVALID_REFRESH = {"detail": "Refresh token is invalid or revoked"}

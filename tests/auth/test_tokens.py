@@ -10,7 +10,7 @@ import uuid
 import jwt
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.auth.helpers import mailed_token
 from tests.helpers import API, PASSWORD, bearer
 

@@ -17,7 +17,7 @@ from lms.core.db import commit
 from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
 from lms.enrollments.service import complete_lesson, lock_enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import lessons_of
 
 API = "/api/v1/certificates"  # not tests.helpers.API: the certificates endpoints' own prefix

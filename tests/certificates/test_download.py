@@ -11,7 +11,7 @@ import pytest
 from lms.core.db import utcnow
 from lms.core.storage import get_storage
 from lms.enrollments.models import Enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.certificates.helpers import API, certificates_of, finish_course
 
 

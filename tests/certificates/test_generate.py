@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.certificates.helpers import API, certificates_of, finish_lesson
 from tests.helpers import lessons_of
 

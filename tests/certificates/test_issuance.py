@@ -19,7 +19,7 @@ from lms.core.storage import LocalStorage, StorageError, get_storage
 from lms.courses.models import Course
 from lms.enrollments.models import Enrollment
 from lms.enrollments.service import complete_lesson, lock_enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.certificates.helpers import API, certificates_of, finish_course, finish_lesson
 from tests.helpers import lessons_of, run_concurrently
 

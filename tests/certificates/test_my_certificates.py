@@ -9,7 +9,7 @@ import pytest
 
 from lms.certificates.models import Certificate
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.certificates.helpers import API
 
 MINE = f"{API}/my-certificates"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.certificates.helpers import API
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from lms.core.api import Blueprint
 from lms.core.permissions import current_user, login_required
 from lms.core.ratelimit import auth_rate_limit
-from lms.extensions import api, db
+from lms.core.extensions import api, db
 from tests.helpers import free_port
 
 LEAKY_MESSAGE = "probe secret: do-not-leak"

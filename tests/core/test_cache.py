@@ -22,7 +22,7 @@ def cache_app(request, make_app, redis_url):
 
 
 def test_the_backend_follows_the_configuration(cache_app):
-    from lms.extensions import cache
+    from lms.core.extensions import cache
 
     expected = "RedisCache" if cache_app.config["REDIS_URL"] else "SimpleCache"
     assert type(cache.cache).__name__ == expected

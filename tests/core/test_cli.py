@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from lms.cli import register
 from lms.core.auth import authenticate, issue_access_token
 from lms.core.security import verify_password
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 PASSWORD = "Sup3r-secret!"

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 
 

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import inspect
 
 from lms.cli import register
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import DATABASE_URL, postgres_database
 
 

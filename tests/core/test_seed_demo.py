@@ -14,7 +14,7 @@ from lms.core.schemas import to_decimal2
 from lms.courses.models import Course, Lesson
 from lms.demo import DEMO_PASSWORD, TOPICS, DemoSizes, demo_email, plan_demo
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.grading import answer_key_problem
 from lms.quizzes.models import Question, Quiz
 from lms.users.models import User

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from lms.courses.models import Course
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API
 
 CATALOG = f"{API}/courses"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lms.courses.models import Course, Lesson
 from lms.courses.service import slugify
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.courses.helpers import MANAGERS, OUTSIDERS, VIEWERS
 from tests.helpers import API
 

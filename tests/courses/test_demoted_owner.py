@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API, MC_OPTIONS
 
 

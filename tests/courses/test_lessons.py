@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.courses.models import Lesson
 from lms.enrollments.models import LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.courses.helpers import MANAGERS, OUTSIDERS, VIEWERS
 from tests.helpers import API
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.courses.models import Course, Lesson
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.enrollments.models import Enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API, run_concurrently
 
 ENROLLMENT_FIELDS = {"id", "student_id", "course_id", "enrolled_at", "started_at", "completed_at", "status",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from tests.helpers import API, run_concurrently
 
 PROGRESS_FIELDS = {"id", "enrollment_id", "lesson_id", "status", "started_at", "completed_at",

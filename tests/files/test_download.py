@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.files.models import StoredFile
 from tests.files.helpers import PDF, PNG
 

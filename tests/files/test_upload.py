@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from lms.core.storage import LocalStorage, S3Storage, StorageError
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.files.models import StoredFile
 from lms.files.service import sanitize_filename
 from tests.files.helpers import AVI, DOC, DOCX, ELF, HTML, JPEG, MOV, MP4, PDF, PNG, SVG, ZIP

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import Question, Quiz
 from lms.users.models import User
 

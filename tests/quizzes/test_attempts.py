@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms.core.db import utcnow
 from lms.enrollments.models import Enrollment, LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import QuizAttempt
 from lms.quizzes.service import SUBMISSION_GRACE
 from tests.quizzes.helpers import attempts_url

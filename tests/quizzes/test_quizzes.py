@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import Quiz
 from tests.quizzes.helpers import quiz_url
 

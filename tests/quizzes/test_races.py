@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.core.db import utcnow
 from lms.enrollments.models import LessonProgress
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.quizzes.models import Question, Quiz, QuizAttempt
 from tests.helpers import run_concurrently
 from tests.quizzes.helpers import attempts_url, quiz_url

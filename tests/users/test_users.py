@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.core.db import utcnow
-from lms.extensions import db
+from lms.core.extensions import db
 from lms.users.models import User
 from tests.helpers import API, PASSWORD, bearer, run_concurrently
 
