@@ -18,6 +18,7 @@ blp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 @blp.route("/my-progress")
 class MyProgress(MethodView):
+    @blp.doc(operationId="getMyProgress")
     @blp.response(200, StudentProgressSchema)
     @login_required
     def get(self):
@@ -27,6 +28,7 @@ class MyProgress(MethodView):
 
 @blp.route("/my-dashboard")
 class MyDashboard(MethodView):
+    @blp.doc(operationId="getMyDashboard")
     @blp.response(200, StudentDashboardSchema)
     @login_required
     def get(self):
@@ -36,6 +38,7 @@ class MyDashboard(MethodView):
 
 @blp.route("/courses/<uuid:course_id>")
 class CourseAnalytics(MethodView):
+    @blp.doc(operationId="getCourseAnalytics")
     @blp.response(200, CourseAnalyticsSchema)
     @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, Role.ADMIN)
@@ -46,6 +49,7 @@ class CourseAnalytics(MethodView):
 
 @blp.route("/instructors/<uuid:instructor_id>/overview")
 class InstructorOverview(MethodView):
+    @blp.doc(operationId="getInstructorOverview")
     @blp.response(200, InstructorOverviewSchema)
     @blp.answers(403, 404)
     @login_required
@@ -56,6 +60,7 @@ class InstructorOverview(MethodView):
 
 @blp.route("/system/overview")
 class SystemOverview(MethodView):
+    @blp.doc(operationId="getSystemOverview")
     @blp.response(200, SystemOverviewSchema)
     @require_roles(Role.ADMIN)
     def get(self):

@@ -33,6 +33,7 @@ SubmissionListSchema = skip_limit_schema(SubmissionSchema, "submissions")
 
 @blp.route("")
 class AssignmentCreate(MethodView):
+    @blp.doc(operationId="createAssignment")
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
     @blp.answers(404)
@@ -44,6 +45,7 @@ class AssignmentCreate(MethodView):
 
 @blp.route("/<uuid:assignment_id>")
 class AssignmentItem(MethodView):
+    @blp.doc(operationId="getAssignment")
     @blp.response(200, AssignmentSchema)
     @blp.answers(404)
     @login_required
@@ -51,6 +53,7 @@ class AssignmentItem(MethodView):
         """Get an assignment (its instructor, an admin, or an enrolled student once it is published)."""
         return service.get_assignment(assignment_id, current_user())
 
+    @blp.doc(operationId="updateAssignment")
     @blp.arguments(AssignmentUpdateSchema)
     @blp.response(200, AssignmentSchema)
     @blp.answers(404)
@@ -59,6 +62,7 @@ class AssignmentItem(MethodView):
         """Change an assignment of the caller's course, publishing included (`status`, `is_published`)."""
         return service.update_assignment(assignment_id, data, current_user())
 
+    @blp.doc(operationId="deleteAssignment")
     @blp.response(204)
     @blp.answers(404)
     @require_roles(Role.INSTRUCTOR, message=INSTRUCTORS_ONLY)
@@ -69,6 +73,7 @@ class AssignmentItem(MethodView):
 
 @blp.route("/course/<uuid:course_id>")
 class CourseAssignments(MethodView):
+    @blp.doc(operationId="listCourseAssignments")
     @blp.arguments(SkipLimitQuerySchema, location="query")
     @blp.response(200, AssignmentListSchema)
     @blp.answers(403, 404)
@@ -80,6 +85,7 @@ class CourseAssignments(MethodView):
 
 @blp.route("/submit")
 class SubmissionCreate(MethodView):
+    @blp.doc(operationId="submitAssignment")
     @blp.arguments(SubmissionCreateSchema)
     @blp.response(201, SubmissionSchema)
     @blp.answers(400, 404, 409)
@@ -91,6 +97,7 @@ class SubmissionCreate(MethodView):
 
 @blp.route("/submissions/<uuid:submission_id>")
 class SubmissionItem(MethodView):
+    @blp.doc(operationId="getSubmission")
     @blp.response(200, SubmissionSchema)
     @blp.answers(404)
     @login_required
@@ -98,6 +105,7 @@ class SubmissionItem(MethodView):
         """Get a submission (its student, the course's instructor or an admin)."""
         return service.get_submission(submission_id, current_user())
 
+    @blp.doc(operationId="updateSubmission")
     @blp.arguments(SubmissionUpdateSchema)
     @blp.response(200, SubmissionSchema)
     @blp.answers(400, 404)
@@ -109,6 +117,7 @@ class SubmissionItem(MethodView):
 
 @blp.route("/submissions/<uuid:submission_id>/grade")
 class SubmissionGrade(MethodView):
+    @blp.doc(operationId="gradeSubmission")
     @blp.arguments(GradeSchema)
     @blp.response(200, SubmissionSchema)
     @blp.answers(400, 404)
@@ -120,6 +129,7 @@ class SubmissionGrade(MethodView):
 
 @blp.route("/submissions/assignment/<uuid:assignment_id>")
 class AssignmentSubmissions(MethodView):
+    @blp.doc(operationId="listAssignmentSubmissions")
     @blp.arguments(SkipLimitQuerySchema, location="query")
     @blp.response(200, SubmissionListSchema)
     @blp.answers(404)
@@ -131,6 +141,7 @@ class AssignmentSubmissions(MethodView):
 
 @blp.route("/submissions/enrollment/<uuid:enrollment_id>")
 class EnrollmentSubmissions(MethodView):
+    @blp.doc(operationId="listEnrollmentSubmissions")
     @blp.arguments(SkipLimitQuerySchema, location="query")
     @blp.response(200, SubmissionListSchema)
     @blp.answers(404)

@@ -35,6 +35,7 @@ _BEARER = [{"bearerAuth": []}, {"oauth2Password": []}]
 
 @blp.route("/register")
 class Register(MethodView):
+    @blp.doc(operationId="register")
     @blp.arguments(RegisterSchema)
     @blp.response(201, AuthResponseSchema)
     @blp.answers(403, 409)
@@ -45,6 +46,7 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
+    @blp.doc(operationId="logIn")
     @auth_rate_limit
     @blp.arguments(LoginSchema)
     @blp.response(200, description="AuthResponse, or an MFA challenge for accounts with MFA")
@@ -61,6 +63,7 @@ class Login(MethodView):
 
 @blp.route("/token")
 class Token(MethodView):
+    @blp.doc(operationId="issueTokenForm")
     @auth_rate_limit
     @blp.arguments(TokenFormSchema, location="form")
     @blp.response(200, TokensSchema)
@@ -72,6 +75,7 @@ class Token(MethodView):
 
 @blp.route("/login/mfa")
 class LoginMfa(MethodView):
+    @blp.doc(operationId="logInWithMfaCode")
     @auth_rate_limit
     @blp.arguments(MfaLoginSchema)
     @blp.response(200, AuthResponseSchema)
@@ -83,6 +87,7 @@ class LoginMfa(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
+    @blp.doc(operationId="refreshTokens")
     @blp.arguments(RefreshSchema)
     @blp.response(200, AuthResponseSchema)
     @blp.answers(401, 503)
@@ -94,6 +99,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
+    @blp.doc(operationId="logOut")
     @blp.arguments(RefreshSchema)
     @blp.response(204)
     @blp.answers(401, 503)
@@ -105,6 +111,7 @@ class Logout(MethodView):
 
 @blp.route("/forgot-password")
 class ForgotPassword(MethodView):
+    @blp.doc(operationId="requestPasswordReset")
     @blp.arguments(EmailSchema)
     @blp.response(200, MessageSchema)
     def post(self, data):
@@ -114,6 +121,7 @@ class ForgotPassword(MethodView):
 
 @blp.route("/reset-password")
 class ResetPassword(MethodView):
+    @blp.doc(operationId="resetPassword")
     @blp.arguments(ResetPasswordSchema)
     @blp.response(200, MessageSchema)
     @blp.answers(401)
@@ -124,6 +132,7 @@ class ResetPassword(MethodView):
 
 @blp.route("/verify-email/request")
 class VerifyEmailRequest(MethodView):
+    @blp.doc(operationId="requestEmailVerification")
     @blp.arguments(EmailSchema)
     @blp.response(200, MessageSchema)
     def post(self, data):
@@ -133,6 +142,7 @@ class VerifyEmailRequest(MethodView):
 
 @blp.route("/verify-email/confirm")
 class VerifyEmailConfirm(MethodView):
+    @blp.doc(operationId="confirmEmailVerification")
     @blp.arguments(TokenSchema)
     @blp.response(200, MessageSchema)
     @blp.answers(401)
@@ -143,6 +153,7 @@ class VerifyEmailConfirm(MethodView):
 
 @blp.route("/mfa/enable/request")
 class MfaEnableRequest(MethodView):
+    @blp.doc(operationId="requestMfaEnable")
     @auth_rate_limit
     @blp.arguments(PasswordConfirmationSchema)
     @blp.response(200, MessageSchema)
@@ -155,6 +166,7 @@ class MfaEnableRequest(MethodView):
 
 @blp.route("/mfa/enable/confirm")
 class MfaEnableConfirm(MethodView):
+    @blp.doc(operationId="confirmMfaEnable")
     @auth_rate_limit
     @blp.arguments(MfaCodeSchema)
     @blp.response(200, MessageSchema)
@@ -167,6 +179,7 @@ class MfaEnableConfirm(MethodView):
 
 @blp.route("/mfa/disable")
 class MfaDisable(MethodView):
+    @blp.doc(operationId="disableMfa")
     @auth_rate_limit
     @blp.arguments(PasswordConfirmationSchema)
     @blp.response(200, MessageSchema)
@@ -179,6 +192,7 @@ class MfaDisable(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
+    @blp.doc(operationId="getCurrentUser")
     @blp.response(200, UserSchema)
     @login_required
     def get(self):

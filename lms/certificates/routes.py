@@ -13,6 +13,7 @@ blp = Blueprint("certificates", __name__, url_prefix="/certificates",
 
 @blp.route("/my-certificates")
 class MyCertificates(MethodView):
+    @blp.doc(operationId="listMyCertificates")
     @blp.response(200, list_schema(CertificateSchema, "certificates"))
     @login_required
     def get(self):
@@ -22,6 +23,7 @@ class MyCertificates(MethodView):
 
 @blp.route("/<uuid:certificate_id>/download")
 class CertificateDownload(MethodView):
+    @blp.doc(operationId="downloadCertificate")
     @blp.response(200, description="The certificate PDF as an attachment", content_type="application/pdf")
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
     @blp.answers(404, 503)
@@ -33,6 +35,7 @@ class CertificateDownload(MethodView):
 
 @blp.route("/verify/<certificate_number>")
 class VerifyByNumber(MethodView):
+    @blp.doc(operationId="verifyCertificateByNumber")
     @blp.response(200, VerificationSchema)
     def get(self, certificate_number):
         """Check a certificate number (public): `valid` is false for unknown or revoked numbers."""
@@ -41,6 +44,7 @@ class VerifyByNumber(MethodView):
 
 @blp.route("/public/verify/<uuid:certificate_id>")
 class VerifyById(MethodView):
+    @blp.doc(operationId="verifyCertificateById")
     @blp.response(200, VerifiedCertificateSchema)
     @blp.answers(404)
     def get(self, certificate_id):
@@ -51,6 +55,7 @@ class VerifyById(MethodView):
 
 @blp.route("/<uuid:certificate_id>/revoke")
 class CertificateRevoke(MethodView):
+    @blp.doc(operationId="revokeCertificate")
     @blp.response(200, CertificateSchema)
     @blp.answers(404)
     @require_roles(Role.ADMIN, message="Only admins can revoke certificates")
@@ -61,6 +66,7 @@ class CertificateRevoke(MethodView):
 
 @blp.route("/enrollments/<uuid:enrollment_id>/generate")
 class CertificateGenerate(MethodView):
+    @blp.doc(operationId="generateCertificate")
     @blp.response(201, CertificateSchema)
     @blp.answers(400, 404, 503)
     @login_required

@@ -39,6 +39,7 @@ def database_is_up() -> bool:
 
 @blp.route("/health")
 @blp.response(200, HealthSchema)
+@blp.doc(operationId="getHealth")
 def health():
     """The process is up (no dependency checks)."""
     return {"status": "ok"}
@@ -47,6 +48,7 @@ def health():
 @blp.route("/ready")
 @blp.response(200, ReadySchema)
 @blp.alt_response(503, schema=ReadySchema, description="A dependency is down")
+@blp.doc(operationId="getReadiness")
 def ready():
     """Every dependency answers; 503 names the one that does not. Redis counts only when configured."""
     database = database_is_up()

@@ -29,6 +29,7 @@ lessons_blp = Blueprint("lessons", __name__, url_prefix="/")
 
 @blp.route("")
 class CourseList(MethodView):
+    @blp.doc(operationId="listCourses")
     @blp.arguments(CourseQuerySchema, location="query")
     @blp.response(200, CoursePageSchema)
     @blp.alt_response(401, response="UNAUTHORIZED", description="`mine=true` without a valid bearer token")
@@ -41,6 +42,7 @@ class CourseList(MethodView):
                                     lambda: CoursePageSchema().dump(service.list_courses(args, scope)),
                                     group=service.CATALOG_CACHE_GROUP)
 
+    @blp.doc(operationId="createCourse")
     @blp.arguments(CourseCreateSchema)
     @blp.response(201, CourseSchema)
     @blp.answers(409)
@@ -52,6 +54,7 @@ class CourseList(MethodView):
 
 @blp.route("/<uuid:course_id>")
 class CourseItem(MethodView):
+    @blp.doc(operationId="getCourse")
     @blp.response(200, CourseSchema)
     @blp.answers(404)
     @login_optional
@@ -65,6 +68,7 @@ class CourseItem(MethodView):
             remember=lambda course: service.CourseAccessValues(course["is_published"], uuid.UUID(course["instructor_id"])),
             admit=lambda access: service.check_can_read_course(reader, access))
 
+    @blp.doc(operationId="updateCourse")
     @blp.arguments(CourseUpdateSchema)
     @blp.response(200, CourseSchema)
     @blp.answers(400, 403, 404)
@@ -73,6 +77,7 @@ class CourseItem(MethodView):
         """Update a course (its instructor or an admin); may publish or unpublish it."""
         return service.update_course(course_id, data, current_user())
 
+    @blp.doc(operationId="deleteCourse")
     @blp.response(204)
     @blp.answers(403, 404)
     @login_required
@@ -83,6 +88,7 @@ class CourseItem(MethodView):
 
 @blp.route("/slug/<string:slug>")
 class CourseBySlug(MethodView):
+    @blp.doc(operationId="getCourseBySlug")
     @blp.response(200, CourseSchema)
     @blp.answers(404)
     @login_optional
@@ -93,6 +99,7 @@ class CourseBySlug(MethodView):
 
 @blp.route("/<uuid:course_id>/publish")
 class CoursePublish(MethodView):
+    @blp.doc(operationId="publishCourse")
     @blp.response(200, CourseSchema)
     @blp.answers(403, 404)
     @login_required
@@ -103,6 +110,7 @@ class CoursePublish(MethodView):
 
 @lessons_blp.route("/courses/<uuid:course_id>/lessons")
 class LessonList(MethodView):
+    @lessons_blp.doc(operationId="listLessons")
     @lessons_blp.response(200, LessonListSchema)
     @lessons_blp.answers(404)
     @login_optional
@@ -111,6 +119,7 @@ class LessonList(MethodView):
         """A course's lessons by order_index; content and video only for learners, owner, admins, previews."""
         return etagged_json_response(LessonListSchema().dump(service.list_lessons_for_reader(course_id, current_user())))
 
+    @lessons_blp.doc(operationId="createLesson")
     @lessons_blp.arguments(LessonCreateSchema)
     @lessons_blp.response(201, LessonSchema)
     @lessons_blp.answers(400, 403, 404, 409)
@@ -122,6 +131,7 @@ class LessonList(MethodView):
 
 @lessons_blp.route("/lessons/<uuid:lesson_id>")
 class LessonItem(MethodView):
+    @lessons_blp.doc(operationId="getLesson")
     @lessons_blp.response(200, LessonSchema)
     @lessons_blp.answers(404)
     @login_optional
@@ -129,6 +139,7 @@ class LessonItem(MethodView):
         """Get a lesson; content and video only for learners, the owner, admins, or previews."""
         return service.get_lesson_for_reading(lesson_id, current_user())
 
+    @lessons_blp.doc(operationId="updateLesson")
     @lessons_blp.arguments(LessonUpdateSchema)
     @lessons_blp.response(200, LessonSchema)
     @lessons_blp.answers(400, 403, 404, 409)
@@ -137,6 +148,7 @@ class LessonItem(MethodView):
         """Update a lesson (the course's instructor or an admin)."""
         return service.update_lesson(lesson_id, data, current_user())
 
+    @lessons_blp.doc(operationId="deleteLesson")
     @lessons_blp.response(204)
     @lessons_blp.answers(403, 404)
     @login_required

@@ -23,6 +23,7 @@ blp = Blueprint("enrollments", __name__, url_prefix="/enrollments")
 
 @blp.route("")
 class EnrollmentCreate(MethodView):
+    @blp.doc(operationId="enroll")
     @blp.arguments(EnrollmentCreateSchema)
     @blp.response(201, EnrollmentSchema)
     @blp.answers(404)
@@ -34,6 +35,7 @@ class EnrollmentCreate(MethodView):
 
 @blp.route("/my-courses")
 class MyEnrollments(MethodView):
+    @blp.doc(operationId="listMyEnrollments")
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, EnrollmentPageSchema)
     @login_required
@@ -44,6 +46,7 @@ class MyEnrollments(MethodView):
 
 @blp.route("/<uuid:enrollment_id>")
 class EnrollmentItem(MethodView):
+    @blp.doc(operationId="getEnrollment")
     @blp.response(200, EnrollmentSchema)
     @blp.answers(404)
     @login_required
@@ -54,6 +57,7 @@ class EnrollmentItem(MethodView):
 
 @blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/progress")
 class LessonProgressItem(MethodView):
+    @blp.doc(operationId="updateLessonProgress")
     @blp.arguments(LessonProgressUpdateSchema)
     @blp.response(200, LessonProgressSchema)
     @blp.answers(400, 403, 404, 409)
@@ -65,6 +69,7 @@ class LessonProgressItem(MethodView):
 
 @blp.route("/<uuid:enrollment_id>/lessons/<uuid:lesson_id>/complete")
 class LessonCompletion(MethodView):
+    @blp.doc(operationId="completeLesson")
     @blp.response(200, LessonProgressSchema)
     @blp.answers(400, 403, 404, 409)
     @login_required
@@ -75,6 +80,7 @@ class LessonCompletion(MethodView):
 
 @blp.route("/<uuid:enrollment_id>/review")
 class EnrollmentReview(MethodView):
+    @blp.doc(operationId="reviewCourse")
     @blp.arguments(ReviewSchema)
     @blp.response(200, EnrollmentSchema)
     @blp.answers(403, 404)
@@ -86,6 +92,7 @@ class EnrollmentReview(MethodView):
 
 @blp.route("/courses/<uuid:course_id>")
 class CourseEnrollments(MethodView):
+    @blp.doc(operationId="listCourseEnrollments")
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, EnrollmentPageSchema)
     @blp.answers(403, 404)
@@ -97,6 +104,7 @@ class CourseEnrollments(MethodView):
 
 @blp.route("/courses/<uuid:course_id>/stats")
 class CourseEnrollmentStats(MethodView):
+    @blp.doc(operationId="getCourseEnrollmentStats")
     @blp.response(200, CourseEnrollmentStatsSchema)
     @blp.answers(403, 404)
     @login_required

@@ -28,6 +28,7 @@ UPLOAD_REQUEST_BODY = {
 
 @blp.route("/upload")
 class FileUpload(MethodView):
+    @blp.doc(operationId="uploadFile")
     @blp.arguments(UploadFormSchema, location="form")
     @blp.arguments(UploadFileSchema, location="files")
     @blp.response(201, FileSchema)
@@ -42,6 +43,7 @@ class FileUpload(MethodView):
 
 @blp.route("/my-files")
 class MyFiles(MethodView):
+    @blp.doc(operationId="listMyFiles")
     @blp.arguments(MyFilesQuerySchema, location="query")
     @blp.response(200, list_schema(FileSchema, "files"))
     @login_required
@@ -52,6 +54,7 @@ class MyFiles(MethodView):
 
 @blp.route("/download/<uuid:file_id>")
 class FileDownload(MethodView):
+    @blp.doc(operationId="downloadFile")
     @blp.response(200, description="The file as an attachment, with its stored media type",
                   content_type="application/octet-stream")
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")

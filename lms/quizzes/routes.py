@@ -31,6 +31,7 @@ attempts_blp = Blueprint("quiz-attempts", __name__, url_prefix="/quizzes")
 
 @blp.route("/<uuid:course_id>/quizzes")
 class QuizList(MethodView):
+    @blp.doc(operationId="listQuizzes")
     @blp.response(200, QuizListSchema)
     @blp.answers(404)
     @login_optional
@@ -38,6 +39,7 @@ class QuizList(MethodView):
         """List a course's quizzes, newest first (drafts only for the owner or an admin)."""
         return service.list_quizzes(course_id, current_user())
 
+    @blp.doc(operationId="createQuiz")
     @blp.arguments(QuizCreateSchema)
     @blp.response(201, QuizSchema)
     @blp.answers(403, 404, 409)
@@ -49,6 +51,7 @@ class QuizList(MethodView):
 
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>")
 class QuizItem(MethodView):
+    @blp.doc(operationId="getQuiz")
     @blp.response(200, QuizSchema)
     @blp.answers(404)
     @login_optional
@@ -56,6 +59,7 @@ class QuizItem(MethodView):
         """Get a quiz (drafts only for the course's owner or an admin)."""
         return service.get_quiz(course_id, quiz_id, current_user())
 
+    @blp.doc(operationId="updateQuiz")
     @blp.arguments(QuizUpdateSchema)
     @blp.response(200, QuizSchema)
     @blp.answers(403, 404, 409)
@@ -67,6 +71,7 @@ class QuizItem(MethodView):
 
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/publish")
 class QuizPublish(MethodView):
+    @blp.doc(operationId="publishQuiz")
     @blp.response(200, QuizSchema)
     @blp.answers(400, 403, 404)
     @login_required
@@ -77,6 +82,7 @@ class QuizPublish(MethodView):
 
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions")
 class QuestionList(MethodView):
+    @blp.doc(operationId="listQuestions")
     @blp.response(200, QuestionPublicSchema(many=True))
     @blp.answers(404)
     @login_optional
@@ -84,6 +90,7 @@ class QuestionList(MethodView):
         """A quiz's questions without answers or explanations, by order."""
         return service.list_public_questions(course_id, quiz_id, current_user())
 
+    @blp.doc(operationId="createQuestion")
     @blp.arguments(QuestionCreateSchema)
     @blp.response(201, QuestionSchema)
     @blp.answers(400, 403, 404)
@@ -95,6 +102,7 @@ class QuestionList(MethodView):
 
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions/manage")
 class QuestionManageList(MethodView):
+    @blp.doc(operationId="listQuestionsWithAnswers")
     @blp.response(200, QuestionSchema(many=True))
     @blp.answers(403, 404)
     @login_required
@@ -105,6 +113,7 @@ class QuestionManageList(MethodView):
 
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions/<uuid:question_id>")
 class QuestionItem(MethodView):
+    @blp.doc(operationId="updateQuestion")
     @blp.arguments(QuestionUpdateSchema)
     @blp.response(200, QuestionSchema)
     @blp.answers(400, 403, 404)
@@ -116,6 +125,7 @@ class QuestionItem(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts")
 class AttemptList(MethodView):
+    @attempts_blp.doc(operationId="startQuizAttempt")
     @attempts_blp.response(201, AttemptStartedSchema)
     @attempts_blp.answers(403, 404)
     @login_required
@@ -126,6 +136,7 @@ class AttemptList(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/start")
 class AttemptTake(MethodView):
+    @attempts_blp.doc(operationId="getQuizToTake")
     @attempts_blp.response(200, TakeQuizSchema)
     @attempts_blp.answers(403, 404)
     @login_required
@@ -136,6 +147,7 @@ class AttemptTake(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/my-attempts")
 class MyAttempts(MethodView):
+    @attempts_blp.doc(operationId="listMyQuizAttempts")
     @attempts_blp.response(200, AttemptSchema(many=True))
     @attempts_blp.answers(403, 404)
     @login_required
@@ -146,6 +158,7 @@ class MyAttempts(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/<uuid:attempt_id>")
 class AttemptItem(MethodView):
+    @attempts_blp.doc(operationId="getQuizAttempt")
     @attempts_blp.response(200, AttemptResultSchema)
     @attempts_blp.answers(404)
     @login_required
@@ -157,6 +170,7 @@ class AttemptItem(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/<uuid:attempt_id>/submit")
 class AttemptSubmit(MethodView):
+    @attempts_blp.doc(operationId="submitQuizAttempt")
     @attempts_blp.arguments(SubmitAttemptSchema)
     @attempts_blp.response(200, AttemptResultSchema)
     @attempts_blp.answers(400, 403, 404)

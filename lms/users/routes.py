@@ -15,6 +15,7 @@ blp = Blueprint("users", __name__, url_prefix="/users", description="Accounts an
 
 @blp.route("/me")
 class Me(MethodView):
+    @blp.doc(operationId="getMyProfile")
     @blp.response(200, UserSchema)
     @login_required
     def get(self):
@@ -24,6 +25,7 @@ class Me(MethodView):
 
 @blp.route("")
 class UserList(MethodView):
+    @blp.doc(operationId="listUsers")
     @blp.arguments(UserListQuerySchema, location="query")
     @blp.response(200, page_schema(UserSchema))
     @require_roles(Role.ADMIN)
@@ -31,6 +33,7 @@ class UserList(MethodView):
         """Users, newest first, optionally of one role or matching a search text (admins)."""
         return service.list_users(args)
 
+    @blp.doc(operationId="createUser")
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     @blp.answers(409)
@@ -42,6 +45,7 @@ class UserList(MethodView):
 
 @blp.route("/<uuid:user_id>")
 class UserItem(MethodView):
+    @blp.doc(operationId="getUser")
     @blp.response(200, UserSchema)
     @blp.answers(404)
     @require_roles(Role.ADMIN)
@@ -49,6 +53,7 @@ class UserItem(MethodView):
         """One user (admins)."""
         return service.get_user(user_id)
 
+    @blp.doc(operationId="updateUser")
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.answers(404, 409)

@@ -1,5 +1,7 @@
 """The OpenAPI document is valid and documents the answers that app-wide mechanisms give."""
 
+import re
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -41,3 +43,23 @@ def test_every_rate_limited_operation_documents_429_and_every_operation_503(spec
         assert "503" in operation["responses"], f"{method.upper()} {path}"
         if not path.endswith(("/health", "/ready")):
             assert "429" in operation["responses"], f"{method.upper()} {path}"
+
+
+def operation_ids(spec):
+    return {f"{method.upper()} {path}": operation.get("operationId") for path, method, operation in operations(spec)}
+
+
+def test_every_operation_has_a_unique_camel_case_operation_id(spec):
+    """Client generators name their functions after it (`listCourses`, `completeLesson`)."""
+    ids = operation_ids(spec)
+    assert [operation for operation, operation_id in ids.items() if not operation_id] == []
+    assert len(set(ids.values())) == len(ids)
+    assert [operation_id for operation_id in ids.values() if not re.fullmatch(r"[a-z][a-zA-Z]*", operation_id)] == []
+
+
+def test_operation_ids_do_not_depend_on_the_api_prefix(spec, make_app):
+    moved = make_app(API_V1_PREFIX="/lms/v9").test_client().get("/openapi.json").json
+    ids = {operation_id: operation.split(" ")[0] for operation, operation_id in operation_ids(spec).items()}
+    moved_ids = {operation_id: operation.split(" ")[0] for operation, operation_id in operation_ids(moved).items()}
+    assert moved_ids == ids
+    assert any(path.startswith("/lms/v9/") for path in moved["paths"])
