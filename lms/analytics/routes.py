@@ -13,7 +13,8 @@ from lms.analytics.schemas import (
 from lms.core.api import Blueprint
 from lms.core.permissions import Role, current_user, login_required, require_roles
 
-blp = Blueprint("analytics", __name__, url_prefix="/analytics")
+blp = Blueprint("analytics", __name__, url_prefix="/analytics",
+                description="Progress and dashboards: a student's own, a course's, an instructor's, the whole system's")
 
 
 @blp.route("/my-progress")

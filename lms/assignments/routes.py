@@ -20,7 +20,8 @@ from lms.core.pagination import SkipLimitQuerySchema, skip_limit_schema
 from lms.core.permissions import Role, current_user, login_required, require_roles
 from lms.core.ratelimit import assignment_rate_limit
 
-blp = Blueprint("assignments", __name__, url_prefix="/assignments")
+blp = Blueprint("assignments", __name__, url_prefix="/assignments",
+                description="Assignments of a course, students' submissions and their grades")
 assignment_rate_limit(blp)  # every route: per client, per endpoint
 
 INSTRUCTORS_ONLY = "Only instructors can manage assignments"

@@ -20,7 +20,7 @@ from lms.auth.schemas import (
     TokenSchema,
     TokensSchema,
 )
-from lms.core.api import Blueprint
+from lms.core.api import OPTIONAL_BEARER_SECURITY, Blueprint
 from lms.core.auth import bearer_token
 from lms.core.http import client_ip
 from lms.core.permissions import bearer_required, current_user, login_required
@@ -30,7 +30,6 @@ from lms.users.schemas import UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Authentication and sessions")
 
-_BEARER = [{"bearerAuth": []}, {"oauth2Password": []}]
 
 
 @blp.route("/register")
@@ -91,7 +90,7 @@ class Refresh(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(200, AuthResponseSchema)
     @blp.answers(401, 503)
-    @blp.doc(security=[{}, *_BEARER])
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, data):
         """Exchange a refresh token for a new pair; an access token sent as bearer is revoked."""
         return service.refresh(data["refresh_token"], bearer_token())

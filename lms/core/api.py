@@ -28,6 +28,35 @@ _OPERATIONS = {"get", "put", "post", "patch", "delete", "head", "options"}
 
 _UNLIMITED_PATHS = ("/health", "/ready")
 
+# The document's default: an operation needs a bearer access token (or the OAuth2 password flow's,
+# the same token). Public operations say `security: []`; optional ones `[{}, bearer, oauth2]`.
+BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2Password": []}]
+OPTIONAL_BEARER_SECURITY = [{}, *BEARER_SECURITY]
+
+API_DESCRIPTION = """\
+A learning-management API: courses and lessons, enrollments and progress, quizzes, assignments,
+certificates, files and analytics.
+
+**Authentication.** `POST /auth/login` answers an access token (a JWT, short-lived) and a refresh
+token. Send the access token as `Authorization: Bearer <token>`. `POST /auth/refresh` exchanges a
+refresh token for a new pair and revokes the access token presented with it; `POST /auth/logout`
+revokes the session. Operations marked with no security are public; those that list an empty
+requirement next to the bearer scheme work anonymously and answer more to a known caller.
+
+**Errors** are JSON: `{"detail": "..."}`, and for invalid input (422) `{"detail": [{"loc": [...],
+"msg": "...", "type": "..."}]}` naming each field. 401 means no or a bad token, 403 a role or
+ownership that does not allow the operation, 409 a conflict with existing data, 429 a rate limit,
+503 a dependency that is down (retry later). Rate-limited answers carry `X-RateLimit-Limit`,
+`X-RateLimit-Remaining`, `X-RateLimit-Reset` (epoch seconds) and the IETF `RateLimit-Limit`,
+`RateLimit-Remaining`, `RateLimit-Reset` (seconds to wait); a 429 also `Retry-After`.
+
+**Caching.** Catalog and course reads send an `ETag`; send it back as `If-None-Match` to get `304
+Not Modified` while nothing changed.
+
+**Lists** are paged with `page` and `page_size` (at most 100), answering `items`, `total`, `page`,
+`page_size` and `total_pages`; a few lists of the existing API take `skip` and `limit` instead.
+"""
+
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
@@ -56,11 +85,15 @@ class Api(flask_smorest.Api):
                 if not path.endswith(_UNLIMITED_PATHS):
                     answers.setdefault("429", self.spec.components.get_ref("response", "TOO_MANY_REQUESTS"))
                 answers.setdefault("503", self.spec.components.get_ref("response", "SERVICE_UNAVAILABLE"))
+                operation.setdefault("security", [])  # no guard on the view: public
 
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["uuid"] = UUIDConverter
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.register_converter(UUIDConverter, lambda _converter: {"type": "string", "format": "uuid"})
+        self.spec.options["security"] = BEARER_SECURITY
+        self.spec.options["servers"] = [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
+        self.spec.options.setdefault("info", {})["description"] = API_DESCRIPTION
         self.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
         self.spec.components.security_scheme("oauth2Password", {

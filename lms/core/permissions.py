@@ -9,6 +9,7 @@ from typing import Callable
 
 from flask import current_app, g, request
 
+from lms.core.api import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY
 from lms.core.auth import authenticate, authenticate_optional, bearer_token, decode_token_of_type
 from lms.core.errors import Forbidden, Unauthorized
 
@@ -61,7 +62,6 @@ def has_permission(role: Role | str, permission: Permission) -> bool:
 # They authenticate the caller (lms.core.auth), check the role or permission, and document the
 # bearer requirement and its 401/403 answers in the OpenAPI spec.
 
-_SECURITY = [{"bearerAuth": []}, {"oauth2Password": []}]
 
 
 def _documented(wrapper: Callable, responses: dict[str, str], security: list | None) -> Callable:
@@ -91,12 +91,12 @@ def _guarded(func: Callable, check: Callable[[], object], responses: dict[str, s
 
 def login_required(func: Callable) -> Callable:
     """Any authenticated, active (and, when required, verified) user."""
-    return _guarded(func, authenticate, {"401": "UNAUTHORIZED"}, _SECURITY)
+    return _guarded(func, authenticate, {"401": "UNAUTHORIZED"}, BEARER_SECURITY)
 
 
 def login_optional(func: Callable) -> Callable:
     """Public reads that behave differently for a known caller; a bad token means anonymous."""
-    return _guarded(func, authenticate_optional, {}, [{}, *_SECURITY])
+    return _guarded(func, authenticate_optional, {}, OPTIONAL_BEARER_SECURITY)
 
 
 def bearer_required(func: Callable) -> Callable:
@@ -108,7 +108,7 @@ def bearer_required(func: Callable) -> Callable:
             raise Unauthorized("Not authenticated")
         decode_token_of_type(token, "access")
 
-    return _guarded(func, check, {"401": "UNAUTHORIZED"}, _SECURITY)
+    return _guarded(func, check, {"401": "UNAUTHORIZED"}, BEARER_SECURITY)
 
 
 def require_roles(*roles: Role, message: str = "Insufficient permissions") -> Callable:
@@ -119,7 +119,7 @@ def require_roles(*roles: Role, message: str = "Insufficient permissions") -> Ca
             raise Forbidden(message)
 
     def decorator(func: Callable) -> Callable:
-        return _guarded(func, check, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, _SECURITY)
+        return _guarded(func, check, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, BEARER_SECURITY)
 
     return decorator
 
@@ -131,7 +131,7 @@ def require_permissions(*permissions: Permission, message: str = "Insufficient p
             raise Forbidden(message)
 
     def decorator(func: Callable) -> Callable:
-        return _guarded(func, check, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, _SECURITY)
+        return _guarded(func, check, {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}, BEARER_SECURITY)
 
     return decorator
 

@@ -23,8 +23,10 @@ from lms.courses.schemas import (
     LessonUpdateSchema,
 )
 
-blp = Blueprint("courses", __name__, url_prefix="/courses")
-lessons_blp = Blueprint("lessons", __name__, url_prefix="/")
+blp = Blueprint("courses", __name__, url_prefix="/courses",
+                description="The course catalog: drafts, publishing, search, and each course's figures")
+lessons_blp = Blueprint("lessons", __name__, url_prefix="/",
+                        description="The lessons of a course, in order; content only for enrolled students and staff")
 
 
 @blp.route("")

@@ -18,7 +18,8 @@ from lms.enrollments.schemas import (
     ReviewSchema,
 )
 
-blp = Blueprint("enrollments", __name__, url_prefix="/enrollments")
+blp = Blueprint("enrollments", __name__, url_prefix="/enrollments",
+                description="Enrolling in courses, lesson progress and completion, reviews")
 
 
 @blp.route("")

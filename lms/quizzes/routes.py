@@ -25,8 +25,10 @@ from lms.quizzes.schemas import (
     TakeQuizSchema,
 )
 
-blp = Blueprint("quizzes", __name__, url_prefix="/courses")
-attempts_blp = Blueprint("quiz-attempts", __name__, url_prefix="/quizzes")
+blp = Blueprint("quizzes", __name__, url_prefix="/courses",
+                description="Quizzes of a course and their questions (instructors write them, students see them without answers)")
+attempts_blp = Blueprint("quiz-attempts", __name__, url_prefix="/quizzes",
+                         description="Taking a quiz: start an attempt, submit answers, get it graded")
 
 
 @blp.route("/<uuid:course_id>/quizzes")

@@ -63,3 +63,20 @@ def test_operation_ids_do_not_depend_on_the_api_prefix(spec, make_app):
     moved_ids = {operation_id: operation.split(" ")[0] for operation, operation_id in operation_ids(moved).items()}
     assert moved_ids == ids
     assert any(path.startswith("/lms/v9/") for path in moved["paths"])
+
+
+def test_the_document_requires_a_bearer_token_by_default_and_marks_public_operations(spec):
+    """Generators must not demand an authenticated client for public operations."""
+    assert spec["security"] == [{"bearerAuth": []}, {"oauth2Password": []}]
+    by_id = {operation["operationId"]: operation for _path, _method, operation in operations(spec)}
+    assert by_id["logIn"]["security"] == []
+    assert by_id["verifyCertificateByNumber"]["security"] == []
+    assert by_id["listCourses"]["security"] == [{}, {"bearerAuth": []}, {"oauth2Password": []}]
+    assert by_id["getCurrentUser"]["security"] == spec["security"]
+    assert all("security" in operation for operation in by_id.values())
+
+
+def test_the_document_names_its_server_and_describes_the_api_and_every_tag(spec, app):
+    assert spec["servers"] == [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
+    assert "Authorization: Bearer" in spec["info"]["description"]
+    assert [tag["name"] for tag in spec["tags"] if not tag.get("description")] == []
