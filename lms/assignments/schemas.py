@@ -120,8 +120,8 @@ class SubmissionCreateSchema(ma.Schema):
     submission_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
     submission_metadata = ma.fields.Dict(allow_none=True)
     # Accepted for compatibility with existing clients, then dropped.
-    submitted_at = ma.fields.Raw(allow_none=True, load_only=True, metadata=_SERVER_SET)
-    status = ma.fields.Raw(allow_none=True, load_only=True, metadata=_SERVER_SET)
+    submitted_at = ma.fields.String(allow_none=True, load_only=True, metadata=_SERVER_SET)
+    status = ma.fields.String(allow_none=True, load_only=True, metadata=_SERVER_SET)
 
 
 def _grade_field(**kwargs) -> ma.fields.Float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.schemas import one_of
-from lms.users.schemas import EmailField, UserCreateSchema, UserSchema, new_password_field
+from lms.users.schemas import ROLES, EmailField, UserCreateSchema, UserSchema, new_password_field
 
 # Tokens sent in bodies (JWTs, mailed tokens, MFA challenges): bounded, so a huge value is a 422.
 _TOKEN_FIELD = {"validate": ma.validate.Length(min=1, max=4096)}
@@ -13,6 +13,12 @@ _TOKEN_FIELD = {"validate": ma.validate.Length(min=1, max=4096)}
 
 class RegisterSchema(UserCreateSchema):
     """The same fields as an account an admin creates; which roles are allowed differs (§5.12)."""
+
+    # Any role parses, so that `admin` is refused with the contract's 403 rather than a 422; the
+    # document offers only the roles a sign-up can have.
+    role = ma.fields.String(load_default="student", validate=one_of(*ROLES), metadata={
+        "enum": ["student", "instructor"],
+        "description": "`instructor` only where the deployment allows public instructor sign-up (403 otherwise)"})
 
 
 class LoginSchema(ma.Schema):

@@ -2,7 +2,7 @@ from flask.views import MethodView
 
 from lms.certificates import service
 from lms.certificates.schemas import CertificateSchema, VerificationSchema, VerifiedCertificateSchema
-from lms.core.api import Blueprint
+from lms.core.api import BINARY_BODY, Blueprint
 from lms.core.pagination import list_schema
 from lms.core.permissions import Role, current_user, login_required, require_roles
 from lms.core.storage import send_download
@@ -24,7 +24,7 @@ class MyCertificates(MethodView):
 @blp.route("/<uuid:certificate_id>/download")
 class CertificateDownload(MethodView):
     @blp.doc(operationId="downloadCertificate")
-    @blp.response(200, description="The certificate PDF as an attachment", content_type="application/pdf")
+    @blp.response(200, description="The certificate PDF as an attachment", content_type="application/pdf", schema=BINARY_BODY)
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
     @blp.answers(404, 503)
     @login_required

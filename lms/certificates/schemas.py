@@ -14,7 +14,7 @@ class CertificateSchema(ma.Schema):
     completion_date = ma.fields.Date(required=True)
     issued_at = UTCDateTime(required=True)
     pdf_url = ma.fields.Function(pdf_path, required=True, metadata={
-        "description": "`/api/v1/certificates/{id}/download`"})
+        "type": "string", "description": "`/api/v1/certificates/{id}/download`"})
     is_revoked = ma.fields.Boolean(required=True)
     revoked_at = UTCDateTime(allow_none=True)
 

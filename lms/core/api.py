@@ -21,8 +21,23 @@ class ErrorSchema(ma.Schema):
     """The contract's error body. `detail` is a message, or a list of validation errors."""
 
     detail = ma.fields.Raw(required=True, metadata={
-        "description": 'A message, or for 422 a list of {"loc", "msg", "type"} objects'})
+        "description": 'A message, or for 422 a list of {"loc", "msg", "type"} objects',
+        "oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {
+                "type": "object",
+                "required": ["loc", "msg", "type"],
+                "properties": {
+                    "loc": {"type": "array", "description": "where: `body`, `query` or `path`, then the field's path",
+                            "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string", "description": "the kind of error, e.g. `missing`, `value_error`"},
+                }}},
+        ]})
 
+
+# The schema of a response body that is a file (a download), not JSON.
+BINARY_BODY = {"type": "string", "format": "binary"}
 
 _OPERATIONS = {"get", "put", "post", "patch", "delete", "head", "options"}
 
@@ -58,6 +73,17 @@ Not Modified` while nothing changed.
 """
 
 
+def _nullable_reference(_converter, field, ret: dict) -> dict:
+    """A nullable nested object as `allOf: [$ref]` with `nullable: true`, which client generators
+    read as the referenced type, rather than apispec's `anyOf` with a generic object."""
+    alternatives = ret.get("anyOf", [])
+    references = [alternative for alternative in alternatives if "$ref" in alternative]
+    if isinstance(field, ma.fields.Nested) and field.allow_none and len(references) == 1:
+        del ret["anyOf"]
+        ret.update({"allOf": references, "nullable": True})
+    return {}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
@@ -91,6 +117,7 @@ class Api(flask_smorest.Api):
         app.url_map.converters["uuid"] = UUIDConverter
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.register_converter(UUIDConverter, lambda _converter: {"type": "string", "format": "uuid"})
+        self.ma_plugin.converter.add_attribute_function(_nullable_reference)
         self.spec.options["security"] = BEARER_SECURITY
         self.spec.options["servers"] = [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
         self.spec.options.setdefault("info", {})["description"] = API_DESCRIPTION

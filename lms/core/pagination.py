@@ -79,7 +79,7 @@ def skip_limit_schema(item_schema: type[ma.Schema], key: str) -> type[ma.Schema]
 
 def list_schema(item_schema: type[ma.Schema], key: str) -> type[ma.Schema]:
     """Unpaged lists with their own wrapper key: `{key: [...], "total": n}`."""
-    name = f"{item_schema.__name__.removesuffix('Schema')}{key.title()}Schema"
+    name = f"{item_schema.__name__.removesuffix('Schema')}ListSchema"
     if ("list", name) not in _schemas:
         _schemas[("list", name)] = ma.Schema.from_dict({
             key: ma.fields.List(ma.fields.Nested(item_schema), required=True),

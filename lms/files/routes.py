@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from lms.core.api import Blueprint
+from lms.core.api import BINARY_BODY, Blueprint
 from lms.core.pagination import list_schema
 from lms.core.permissions import current_user, login_required
 from lms.core.ratelimit import upload_rate_limit
@@ -56,7 +56,7 @@ class MyFiles(MethodView):
 class FileDownload(MethodView):
     @blp.doc(operationId="downloadFile")
     @blp.response(200, description="The file as an attachment, with its stored media type",
-                  content_type="application/octet-stream")
+                  content_type="application/octet-stream", schema=BINARY_BODY)
     @blp.alt_response(307, description="Redirect to a short-lived presigned URL (S3 storage)")
     @blp.answers(404, 503)
     @login_required

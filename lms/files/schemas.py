@@ -28,7 +28,7 @@ class FileSchema(ma.Schema):
     filename = ma.fields.String(required=True, metadata={"description": "Server-generated `<hex>.<ext>`"})
     original_filename = ma.fields.String(required=True)
     file_url = ma.fields.Function(lambda stored: download_path(stored.id), required=True, metadata={
-        "description": "The download endpoint, `/api/v1/files/download/{id}`, whatever the storage"})
+        "type": "string", "description": "The download endpoint, `/api/v1/files/download/{id}`, whatever the storage"})
     file_type = ma.fields.String(required=True, validate=one_of(*FILE_TYPES))
     mime_type = ma.fields.String(required=True)
     file_size = ma.fields.Integer(required=True)

@@ -80,3 +80,38 @@ def test_the_document_names_its_server_and_describes_the_api_and_every_tag(spec,
     assert spec["servers"] == [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
     assert "Authorization: Bearer" in spec["info"]["description"]
     assert [tag["name"] for tag in spec["tags"] if not tag.get("description")] == []
+
+
+def test_every_property_of_every_schema_has_a_type_or_a_reference(spec):
+    untyped = [f"{name}.{prop}" for name, schema in spec["components"]["schemas"].items()
+               for prop, definition in schema.get("properties", {}).items()
+               if not {"type", "$ref", "allOf", "oneOf"} & set(definition)]
+    assert untyped == []
+
+
+def test_a_nullable_nested_object_reads_as_its_own_type(spec):
+    assert spec["components"]["schemas"]["Verification"]["properties"]["certificate"] == {
+        "allOf": [{"$ref": "#/components/schemas/VerifiedCertificate"}], "nullable": True}
+
+
+def test_an_error_detail_is_a_message_or_a_list_of_located_validation_errors(spec):
+    message, located = spec["components"]["schemas"]["Error"]["properties"]["detail"]["oneOf"]
+    assert message == {"type": "string"}
+    assert located["items"]["required"] == ["loc", "msg", "type"]
+
+
+def test_the_downloads_declare_a_binary_body_of_their_media_type(spec):
+    by_id = {operation["operationId"]: operation for _path, _method, operation in operations(spec)}
+    assert by_id["downloadCertificate"]["responses"]["200"]["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    assert by_id["downloadFile"]["responses"]["200"]["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def test_registration_offers_only_the_roles_a_sign_up_can_have(spec):
+    assert spec["components"]["schemas"]["Register"]["properties"]["role"]["enum"] == ["student", "instructor"]
+
+
+def test_component_names_do_not_repeat_a_word(spec):
+    doubled = [name for name in spec["components"]["schemas"] if re.search(r"([A-Z][a-z]+)\1", name)]
+    assert doubled == []
