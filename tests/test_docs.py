@@ -32,16 +32,6 @@ def generator():
     return module
 
 
-def as_documented(default) -> str:
-    if isinstance(default, bool):
-        text = str(default).lower()
-    elif isinstance(default, list):
-        text = ",".join(default)
-    else:
-        text = str(default)
-    return f"`{text}`" if text else "(empty)"
-
-
 # --- docs/configuration.md --------------------------------------------------------------------------
 
 def test_the_configuration_page_is_what_make_docs_generates():
@@ -53,7 +43,7 @@ def test_the_configuration_page_documents_every_setting_with_its_default():
     missing = [setting.name for setting in config.SETTINGS if setting.name not in rows]
     assert missing == [], "run `make docs`"
     for setting in config.SETTINGS:
-        assert rows[setting.name].strip() == as_documented(setting.default), setting.name
+        assert rows[setting.name].strip() == generator().rendered_default(setting.default), setting.name
 
 
 def test_every_setting_has_a_description_and_a_group():

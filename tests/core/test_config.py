@@ -214,12 +214,3 @@ def test_create_app_refuses_an_unsafe_production_configuration(env):
 def test_settings_are_listed_once():
     names = [setting.name for setting in config.SETTINGS]
     assert len(names) == len(set(names))
-
-def as_in_readme(default) -> str:
-    if isinstance(default, bool):
-        text = str(default).lower()
-    elif isinstance(default, list):
-        text = ",".join(default)
-    else:
-        text = str(default)
-    return f"`{text}`" if text else "(empty)"
