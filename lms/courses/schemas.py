@@ -65,6 +65,9 @@ class CourseSchema(ma.Schema):
 CoursePageSchema = page_schema(CourseSchema)
 
 
+_COMPUTED = {"readOnly": True, "description": "Computed by the server from the course's enrollments; ignored if sent"}
+
+
 class CourseFieldsSchema(ma.Schema):
     """The fields CourseCreate and CourseUpdate share."""
 
@@ -81,11 +84,20 @@ class CourseFieldsSchema(ma.Schema):
     preview_video_url = _optional_string()
     requirements = ma.fields.List(ma.fields.String(), allow_none=True)
     learning_objectives = ma.fields.List(ma.fields.String(), allow_none=True)
-    total_reviews = ma.fields.Integer(allow_none=True, validate=non_negative_int)
     total_quizzes = ma.fields.Integer(allow_none=True, validate=non_negative_int)
-    enrollment_count = ma.fields.Integer(allow_none=True, validate=non_negative_int)
-    average_rating = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=5))
+    # Figures the server computes from enrollments and reviews: existing clients may send them, so
+    # they are still checked, then dropped (`drop_computed_figures`).
+    total_reviews = ma.fields.Integer(allow_none=True, validate=non_negative_int, metadata=_COMPUTED)
+    enrollment_count = ma.fields.Integer(allow_none=True, validate=non_negative_int, metadata=_COMPUTED)
+    average_rating = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=5),
+                                     metadata=_COMPUTED)
     status = _optional_string(20)
+
+    @ma.post_load
+    def drop_computed_figures(self, data: dict, **_kwargs) -> dict:
+        for name in ("total_reviews", "enrollment_count", "average_rating"):
+            data.pop(name, None)
+        return data
 
 
 class CourseCreateSchema(CourseFieldsSchema):

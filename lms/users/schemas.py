@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
 
@@ -12,14 +14,16 @@ from lms.users.models import ROLES
 
 
 class EmailField(ma.fields.String):
-    """An e-mail address, syntax-checked (no DNS lookup) and lower-cased."""
+    """An e-mail address, syntax-checked (no DNS lookup), NFKC-normalised and lower-cased, so that
+    addresses differing only by compatibility characters (a full-width `ｆ`, a long `ſ`) are one
+    account."""
 
     def __init__(self, **kwargs):
         metadata = {"format": "email", "example": "ada@example.com", **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, validate=ma.validate.Length(max=320), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        raw = super()._deserialize(value, attr, data, **kwargs)
+        raw = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
         try:
             return validate_email(raw, check_deliverability=False).normalized.lower()
         except EmailNotValidError as exc:

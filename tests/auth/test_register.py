@@ -159,3 +159,15 @@ def test_concurrent_registrations_with_one_email_create_one_account(app):
 
     assert sorted(response.status_code for response in responses) == [201] + [409] * 5
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize("lookalike", ["ｎew.person@example.com", "new.perſon@example.com"])
+def test_an_address_that_differs_only_by_compatibility_characters_is_the_same_account(client, lookalike):
+    assert client.post(f"{API}/auth/register", json=VALID).status_code == 201
+
+    response = client.post(f"{API}/auth/register", json={**VALID, "email": lookalike})
+
+    assert response.status_code == 409
+    login = client.post(f"{API}/auth/login", json={"email": lookalike, "password": VALID["password"]})
+    assert login.status_code == 200
+    assert login.get_json()["user"]["email"] == "new.person@example.com"
