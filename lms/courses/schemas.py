@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import marshmallow as ma
 
 from lms.core.pagination import PageQuerySchema, list_schema, page_schema
 from lms.core.schemas import Decimal2, HttpUrl, UTCDateTime, non_negative_int, one_of, positive_int
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
+
+
+def _fetchable(slug: str) -> None:
+    """A slug is a path segment of `GET /courses/slug/{slug}`: a `/` could never be fetched, and
+    control or formatting characters (a right-to-left override) make a link that reads as another."""
+    if "/" in slug or any(unicodedata.category(character) in ("Cc", "Cf") for character in slug):
+        raise ma.ValidationError("Slug must not contain '/' or control or formatting characters")
+
+
+def _slug_field(**kwargs) -> ma.fields.String:
+    return ma.fields.String(allow_none=True, validate=[ma.validate.Length(min=3, max=255), _fetchable], **kwargs)
 
 
 def _optional_string(max_length: int | None = None, **kwargs) -> ma.fields.String:
@@ -102,8 +115,7 @@ class CourseFieldsSchema(ma.Schema):
 
 class CourseCreateSchema(CourseFieldsSchema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=255))
-    slug = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255),
-                            metadata={"description": "Defaults to a slug of the title"})
+    slug = _slug_field(metadata={"description": "Defaults to a slug of the title; no `/`, control or formatting characters"})
 
 
 class CourseUpdateSchema(CourseFieldsSchema):
@@ -149,7 +161,7 @@ LessonListSchema = list_schema(LessonSchema, "items")
 class LessonFieldsSchema(ma.Schema):
     """The fields LessonCreate and LessonUpdate share. `video_link` is accepted for `video_url`."""
 
-    slug = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
+    slug = _slug_field()
     description = _optional_string()
     content = _optional_string()
     parent_lesson_id = ma.fields.UUID(allow_none=True)

@@ -62,6 +62,15 @@ def test_an_admin_adds_a_lesson_to_any_course(client, pair, admin, auth_headers)
     assert response.get_json()["slug"] == "custom-slug"
 
 
+@pytest.mark.parametrize("slug", ["part/one", "right\u202eleft"])
+def test_a_lesson_slug_with_a_slash_or_a_formatting_character_is_a_422(client, pair, admin, auth_headers, slug):
+    response = client.post(lessons_url(pair.draft.id), headers=auth_headers(admin),
+                           json={"title": "Sliced", "lesson_type": "text", "slug": slug})
+
+    assert response.status_code == 422
+    assert response.get_json()["detail"][0]["loc"] == ["body", "slug"]
+
+
 def test_an_explicit_order_index_is_used_and_a_duplicate_is_a_conflict(client, pair, auth_headers):
     headers = auth_headers(pair.owner)
 
