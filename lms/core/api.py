@@ -7,10 +7,11 @@ from copy import deepcopy
 
 import flask_smorest
 import marshmallow as ma
-from flask import abort, request
+from flask import abort, current_app, request
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter
 
 from lms.core import errors
@@ -202,12 +203,35 @@ class UUIDConverter(BaseConverter):
 
 
 def reject_invalid_path_values() -> None:
-    """`before_request`: a path parameter that failed to parse answers 422."""
+    """`before_request`: a path parameter that failed to parse answers 422, unless the path is a
+    fixed one (`/users/me`) that lacks the method: that is a 405 whose `Allow` lists only the
+    methods of the routes the path really matches (routing's would add the id route's)."""
+    if isinstance(request.routing_exception, MethodNotAllowed):
+        request.routing_exception.valid_methods = (sorted(_methods_of_fixed_paths())
+                                                   or request.routing_exception.valid_methods)
     values = request.view_args
     if not values:
         return
     bad = [name for name, value in values.items() if isinstance(value, InvalidPathValue)]
     if bad and request.url_rule is not None:
+        other_methods = _methods_of_fixed_paths()
+        if other_methods:  # `PATCH /users/me` is a method the fixed path lacks, not a bad id
+            raise MethodNotAllowed(valid_methods=sorted(other_methods))
         detail = [{"loc": ["path", name], "msg": "Input should be a valid UUID", "type": "uuid_parsing"}
                   for name in bad]
         abort(errors.error_response(422, detail))
+
+
+def _methods_of_fixed_paths() -> set[str]:
+    """The methods for which this path matches a route with no unparsable id: a fixed path like
+    `/users/me` that an id route (`/users/{user_id}`) shadowed for the request's method."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = set()
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        try:
+            _rule, values = adapter.match(request.path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if not any(isinstance(value, InvalidPathValue) for value in values.values()):
+            methods.add(method)
+    return methods

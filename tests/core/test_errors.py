@@ -127,6 +127,31 @@ def test_a_wrong_method_is_a_405_with_allow(client):
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD", "OPTIONS"}
 
 
+def allowed(response) -> set[str]:
+    return set(response.headers["Allow"].replace(" ", "").split(","))
+
+
+@pytest.mark.parametrize("method, path, methods", [
+    ("patch", "/api/v1/users/me", {"GET", "HEAD", "OPTIONS"}),
+    ("delete", "/api/v1/users/me", {"GET", "HEAD", "OPTIONS"}),
+    ("get", "/api/v1/assignments/submit", {"POST", "OPTIONS"}),
+])
+def test_a_fixed_path_shadowed_by_an_id_route_answers_405_with_its_own_methods(
+        client, admin, auth_headers, method, path, methods):
+    response = getattr(client, method)(path, headers=auth_headers(admin), json={})
+
+    assert response.status_code == 405
+    assert response.get_json() == {"detail": "Method not allowed"}
+    assert allowed(response) == methods
+
+
+def test_a_malformed_id_on_an_id_route_is_still_a_422(client, admin, auth_headers):
+    response = client.get("/api/v1/users/not-a-uuid", headers=auth_headers(admin))
+
+    assert response.status_code == 422
+    assert response.get_json()["detail"][0]["loc"] == ["path", "user_id"]
+
+
 def test_an_unknown_route_is_a_json_404(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
