@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
-from lms.core.schemas import HttpUrl, UTCDateTime, non_negative_int, one_of
+from lms.core.schemas import HttpUrl, Integer, UTCDateTime, non_negative_int, one_of
 from lms.files.urls import download_path, file_id_of_download_path
 
 MAX_FILE_URLS = 20
@@ -53,7 +53,7 @@ class AssignmentSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
     instructions = ma.fields.String(allow_none=True)
     due_date = UTCDateTime(allow_none=True)
-    max_points = ma.fields.Integer(allow_none=True)
+    max_points = Integer(allow_none=True)
     grading_type = ma.fields.String(allow_none=True)
     assignment_metadata = ma.fields.Dict(allow_none=True)
     status = ma.fields.String(required=True)
@@ -69,7 +69,7 @@ class _AssignmentFields(ma.Schema):
     description = ma.fields.String(allow_none=True)
     instructions = ma.fields.String(allow_none=True)
     due_date = UTCDateTime(allow_none=True)
-    max_points = ma.fields.Integer(allow_none=True, validate=non_negative_int)
+    max_points = Integer(allow_none=True, validate=non_negative_int)
     grading_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
     assignment_metadata = ma.fields.Dict(allow_none=True)
     status = ma.fields.String(validate=one_of(*ASSIGNMENT_STATUSES))

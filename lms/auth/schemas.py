@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from lms.core.schemas import one_of
+from lms.core.schemas import Integer, one_of
 from lms.users.schemas import ROLES, EmailField, UserCreateSchema, UserSchema, new_password_field
 
 # Tokens sent in bodies (JWTs, mailed tokens, MFA challenges): bounded, so a huge value is a 422.
@@ -76,7 +76,7 @@ class TokensSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
     refresh_token = ma.fields.String(required=True)
     token_type = ma.fields.String(required=True, metadata={"example": "bearer"})
-    expires_in = ma.fields.Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
+    expires_in = Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
 
 
 class AuthResponseSchema(ma.Schema):
@@ -87,5 +87,5 @@ class AuthResponseSchema(ma.Schema):
 class MfaChallengeSchema(ma.Schema):
     mfa_required = ma.fields.Boolean(required=True)
     challenge_token = ma.fields.String(required=True, metadata={"description": "Opaque; send it to /auth/login/mfa"})
-    expires_in_seconds = ma.fields.Integer(required=True)
+    expires_in_seconds = Integer(required=True)
     message = ma.fields.String(required=True, metadata={"example": "MFA verification required"})

@@ -14,19 +14,19 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import Select, func, select
 
-from lms.core.schemas import non_negative_int, positive_int
+from lms.core.schemas import Integer, non_negative_int, positive_int
 from lms.core.extensions import db
 
 
 class PageQuerySchema(ma.Schema):
     # Bounded so that the OFFSET fits the database's integer (a huge page is a 422, not a 500).
-    page = ma.fields.Integer(load_default=1, validate=positive_int)
-    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = Integer(load_default=1, validate=positive_int)
+    page_size = Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 
 class SkipLimitQuerySchema(ma.Schema):
-    skip = ma.fields.Integer(load_default=0, validate=non_negative_int)
-    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
+    skip = Integer(load_default=0, validate=non_negative_int)
+    limit = Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
 def count(stmt: Select) -> int:
@@ -57,10 +57,10 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     if ("page", name) not in _schemas:
         _schemas[("page", name)] = ma.Schema.from_dict({
             "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
-            "total": ma.fields.Integer(required=True),
-            "page": ma.fields.Integer(required=True),
-            "page_size": ma.fields.Integer(required=True),
-            "total_pages": ma.fields.Integer(required=True),
+            "total": Integer(required=True),
+            "page": Integer(required=True),
+            "page_size": Integer(required=True),
+            "total_pages": Integer(required=True),
         }, name=name)
     return _schemas[("page", name)]
 
@@ -70,9 +70,9 @@ def skip_limit_schema(item_schema: type[ma.Schema], key: str) -> type[ma.Schema]
     if ("skip", name) not in _schemas:
         _schemas[("skip", name)] = ma.Schema.from_dict({
             key: ma.fields.List(ma.fields.Nested(item_schema), required=True),
-            "total": ma.fields.Integer(required=True),
-            "page": ma.fields.Integer(required=True),
-            "page_size": ma.fields.Integer(required=True),
+            "total": Integer(required=True),
+            "page": Integer(required=True),
+            "page_size": Integer(required=True),
         }, name=name)
     return _schemas[("skip", name)]
 
@@ -83,6 +83,6 @@ def list_schema(item_schema: type[ma.Schema], key: str) -> type[ma.Schema]:
     if ("list", name) not in _schemas:
         _schemas[("list", name)] = ma.Schema.from_dict({
             key: ma.fields.List(ma.fields.Nested(item_schema), required=True),
-            "total": ma.fields.Integer(required=True),
+            "total": Integer(required=True),
         }, name=name)
     return _schemas[("list", name)]

@@ -14,6 +14,17 @@ import marshmallow as ma
 TWO_PLACES = Decimal("0.01")
 
 
+
+class Integer(ma.fields.Integer):
+    """An integer. A number with a fraction (`1.9`) is refused rather than truncated to 1;
+    `2.0` and `"2"` still read as 2, as existing clients may send them."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def to_decimal2(value) -> Decimal:
     return Decimal(str(value)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 

@@ -7,7 +7,7 @@ import unicodedata
 import marshmallow as ma
 
 from lms.core.pagination import PageQuerySchema, list_schema, page_schema
-from lms.core.schemas import Decimal2, HttpUrl, UTCDateTime, non_negative_int, one_of, positive_int
+from lms.core.schemas import Decimal2, HttpUrl, Integer, UTCDateTime, non_negative_int, one_of, positive_int
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
 
@@ -43,7 +43,7 @@ class CourseSchema(ma.Schema):
     difficulty_level = ma.fields.String(allow_none=True, metadata={"enum": list(DIFFICULTY_LEVELS)})
     is_published = ma.fields.Boolean(required=True)
     thumbnail_url = ma.fields.String(allow_none=True)
-    estimated_duration_minutes = ma.fields.Integer(allow_none=True)
+    estimated_duration_minutes = Integer(allow_none=True)
     created_at = UTCDateTime(required=True)
     updated_at = UTCDateTime(required=True)
     # "Frontend compatibility" fields, stored as the client sent them.
@@ -54,18 +54,18 @@ class CourseSchema(ma.Schema):
     preview_video_url = ma.fields.String(allow_none=True)
     requirements = ma.fields.List(ma.fields.String(), allow_none=True)
     learning_objectives = ma.fields.List(ma.fields.String(), allow_none=True)
-    total_quizzes = ma.fields.Integer(allow_none=True)
+    total_quizzes = Integer(allow_none=True)
     status = ma.fields.String(allow_none=True)
     # Computed figures.
     instructor_name = ma.fields.String(allow_none=True)
-    total_lessons = ma.fields.Integer(attribute="computed_total_lessons", allow_none=True)
-    enrollment_count = ma.fields.Integer(attribute="computed_enrollment_count", allow_none=True)
+    total_lessons = Integer(attribute="computed_total_lessons", allow_none=True)
+    enrollment_count = Integer(attribute="computed_enrollment_count", allow_none=True)
     average_rating = Decimal2(attribute="computed_average_rating", allow_none=True,
                               metadata={"description": "Mean review rating (1-5); null without reviews"})
     rating = Decimal2(attribute="computed_average_rating", allow_none=True, dump_only=True,
                       metadata={"description": "Same as average_rating"})
-    review_count = ma.fields.Integer(attribute="computed_review_count", allow_none=True)
-    total_reviews = ma.fields.Integer(attribute="computed_review_count", allow_none=True, dump_only=True,
+    review_count = Integer(attribute="computed_review_count", allow_none=True)
+    total_reviews = Integer(attribute="computed_review_count", allow_none=True, dump_only=True,
                                       metadata={"description": "Same as review_count"})
     duration_hours = ma.fields.Method("dump_duration_hours", allow_none=True,
                                       metadata={"type": "number", "description": "estimated_duration_minutes / 60"})
@@ -88,7 +88,7 @@ class CourseFieldsSchema(ma.Schema):
     category = _optional_string(100)
     difficulty_level = ma.fields.String(allow_none=True, validate=one_of(*DIFFICULTY_LEVELS))
     thumbnail_url = _optional_string()
-    estimated_duration_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
+    estimated_duration_minutes = Integer(allow_none=True, validate=positive_int)
     extra_metadata = ma.fields.Dict(data_key="metadata", allow_none=True)
     price = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0))
     currency = _optional_string(3)
@@ -97,11 +97,11 @@ class CourseFieldsSchema(ma.Schema):
     preview_video_url = _optional_string()
     requirements = ma.fields.List(ma.fields.String(), allow_none=True)
     learning_objectives = ma.fields.List(ma.fields.String(), allow_none=True)
-    total_quizzes = ma.fields.Integer(allow_none=True, validate=non_negative_int)
+    total_quizzes = Integer(allow_none=True, validate=non_negative_int)
     # Figures the server computes from enrollments and reviews: existing clients may send them, so
     # they are still checked, then dropped (`drop_computed_figures`).
-    total_reviews = ma.fields.Integer(allow_none=True, validate=non_negative_int, metadata=_COMPUTED)
-    enrollment_count = ma.fields.Integer(allow_none=True, validate=non_negative_int, metadata=_COMPUTED)
+    total_reviews = Integer(allow_none=True, validate=non_negative_int, metadata=_COMPUTED)
+    enrollment_count = Integer(allow_none=True, validate=non_negative_int, metadata=_COMPUTED)
     average_rating = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0, max=5),
                                      metadata=_COMPUTED)
     status = _optional_string(20)
@@ -146,9 +146,9 @@ class LessonSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
     content = ma.fields.String(allow_none=True)
     lesson_type = ma.fields.String(required=True, metadata={"enum": list(LESSON_TYPES)})
-    order_index = ma.fields.Integer(required=True)
+    order_index = Integer(required=True)
     parent_lesson_id = ma.fields.UUID(allow_none=True)
-    duration_minutes = ma.fields.Integer(allow_none=True)
+    duration_minutes = Integer(allow_none=True)
     video_url = ma.fields.String(allow_none=True)
     is_preview = ma.fields.Boolean(required=True)
     created_at = UTCDateTime(required=True)
@@ -165,7 +165,7 @@ class LessonFieldsSchema(ma.Schema):
     description = _optional_string()
     content = _optional_string()
     parent_lesson_id = ma.fields.UUID(allow_none=True)
-    duration_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
+    duration_minutes = Integer(allow_none=True, validate=positive_int)
     video_url = HttpUrl(allow_none=True, metadata={"description": "http(s) URL, video lessons only (alias video_link)"})
     extra_metadata = ma.fields.Dict(data_key="metadata", allow_none=True)
 
@@ -182,7 +182,7 @@ class LessonFieldsSchema(ma.Schema):
 class LessonCreateSchema(LessonFieldsSchema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=255))
     lesson_type = ma.fields.String(required=True, validate=one_of(*LESSON_TYPES))
-    order_index = ma.fields.Integer(validate=positive_int,
+    order_index = Integer(validate=positive_int,
                                     metadata={"description": "Defaults to the course's highest + 1"})
     is_preview = ma.fields.Boolean(load_default=False)
 
@@ -192,5 +192,5 @@ class LessonUpdateSchema(LessonFieldsSchema):
 
     title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
     lesson_type = ma.fields.String(allow_none=True, validate=one_of(*LESSON_TYPES))
-    order_index = ma.fields.Integer(allow_none=True, validate=positive_int)
+    order_index = Integer(allow_none=True, validate=positive_int)
     is_preview = ma.fields.Boolean(allow_none=True)

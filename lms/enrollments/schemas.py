@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.pagination import page_schema
-from lms.core.schemas import Decimal2, UTCDateTime, non_negative_int, one_of
+from lms.core.schemas import Decimal2, Integer, UTCDateTime, non_negative_int, one_of
 from lms.enrollments.models import ENROLLMENT_STATUSES, PROGRESS_STATUSES
 
 
@@ -19,12 +19,12 @@ class EnrollmentSchema(ma.Schema):
     completed_at = UTCDateTime(allow_none=True)
     status = ma.fields.String(required=True, metadata={"enum": list(ENROLLMENT_STATUSES)})
     progress_percentage = Decimal2(required=True)
-    completed_lessons_count = ma.fields.Integer(required=True)
-    total_lessons_count = ma.fields.Integer(required=True)
-    total_time_spent_seconds = ma.fields.Integer(required=True)
+    completed_lessons_count = Integer(required=True)
+    total_lessons_count = Integer(required=True)
+    total_time_spent_seconds = Integer(required=True)
     last_accessed_at = UTCDateTime(allow_none=True)
     certificate_issued_at = UTCDateTime(allow_none=True)
-    rating = ma.fields.Integer(allow_none=True)
+    rating = Integer(allow_none=True)
     review = ma.fields.String(allow_none=True)
 
 
@@ -44,8 +44,8 @@ class LessonProgressSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"enum": list(PROGRESS_STATUSES)})
     started_at = UTCDateTime(allow_none=True)
     completed_at = UTCDateTime(allow_none=True)
-    time_spent_seconds = ma.fields.Integer(required=True)
-    last_position_seconds = ma.fields.Integer(required=True)
+    time_spent_seconds = Integer(required=True)
+    last_position_seconds = Integer(required=True)
     completion_percentage = Decimal2(required=True)
 
 
@@ -53,8 +53,8 @@ class LessonProgressUpdateSchema(ma.Schema):
     """The values to set (not add); every field is optional."""
 
     status = ma.fields.String(validate=one_of(*PROGRESS_STATUSES))
-    time_spent_seconds = ma.fields.Integer(validate=non_negative_int)
-    last_position_seconds = ma.fields.Integer(validate=non_negative_int)
+    time_spent_seconds = Integer(validate=non_negative_int)
+    last_position_seconds = Integer(validate=non_negative_int)
     completion_percentage = Decimal2(validate=ma.validate.Range(min=0, max=100))
     notes = ma.fields.String()
 
@@ -65,13 +65,13 @@ def _at_least_ten_visible_characters(text: str) -> None:
 
 
 class ReviewSchema(ma.Schema):
-    rating = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=5))
+    rating = Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=5))
     review = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), _at_least_ten_visible_characters])
 
 
 class CourseEnrollmentStatsSchema(ma.Schema):
     course_id = ma.fields.UUID(required=True)
-    total_enrollments = ma.fields.Integer(required=True)
-    active_enrollments = ma.fields.Integer(required=True)
-    completed_enrollments = ma.fields.Integer(required=True)
+    total_enrollments = Integer(required=True)
+    active_enrollments = Integer(required=True)
+    completed_enrollments = Integer(required=True)
     average_progress = Decimal2(required=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from lms.core.schemas import UTCDateTime, one_of
+from lms.core.schemas import Integer, UTCDateTime, one_of
 from lms.files.models import FILE_TYPES
 from lms.files.urls import download_path
 
@@ -31,6 +31,6 @@ class FileSchema(ma.Schema):
         "type": "string", "description": "The download endpoint, `/api/v1/files/download/{id}`, whatever the storage"})
     file_type = ma.fields.String(required=True, validate=one_of(*FILE_TYPES))
     mime_type = ma.fields.String(required=True)
-    file_size = ma.fields.Integer(required=True)
+    file_size = Integer(required=True)
     storage_provider = ma.fields.String(required=True, metadata={"description": "local or s3"})
     created_at = UTCDateTime(required=True)

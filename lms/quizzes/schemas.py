@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from lms.core.schemas import Decimal2, UTCDateTime, one_of, positive_int
+from lms.core.schemas import Decimal2, Integer, UTCDateTime, one_of, positive_int
 from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 
 # Bounds that keep values inside their columns (int4, NUMERIC(8,2)), so they are a 422, never a 500.
@@ -23,9 +23,9 @@ class QuizSchema(ma.Schema):
     title = ma.fields.String()
     description = ma.fields.String(allow_none=True)
     quiz_type = ma.fields.String()
-    time_limit_minutes = ma.fields.Integer(allow_none=True)
+    time_limit_minutes = Integer(allow_none=True)
     passing_score = Decimal2()
-    max_attempts = ma.fields.Integer(allow_none=True)
+    max_attempts = Integer(allow_none=True)
     shuffle_questions = ma.fields.Boolean()
     shuffle_options = ma.fields.Boolean()
     show_correct_answers = ma.fields.Boolean()
@@ -37,7 +37,7 @@ class QuizSchema(ma.Schema):
 class QuizListItemSchema(QuizSchema):
     """A quiz in a list: its summary with its figures."""
 
-    total_questions = ma.fields.Integer()
+    total_questions = Integer()
     total_points = Decimal2()
 
     class Meta:
@@ -47,7 +47,7 @@ class QuizListItemSchema(QuizSchema):
 
 class QuizListSchema(ma.Schema):
     quizzes = ma.fields.List(ma.fields.Nested(QuizListItemSchema), required=True)
-    total = ma.fields.Integer(required=True)
+    total = Integer(required=True)
 
 
 class QuizCreateSchema(ma.Schema):
@@ -55,9 +55,9 @@ class QuizCreateSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=255))
     description = ma.fields.String(allow_none=True)
     quiz_type = ma.fields.String(load_default="graded", validate=one_of(*QUIZ_TYPES))
-    time_limit_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
+    time_limit_minutes = Integer(allow_none=True, validate=positive_int)
     passing_score = Decimal2(load_default=Decimal("70"), validate=ma.validate.Range(min=0, max=100))
-    max_attempts = ma.fields.Integer(allow_none=True, validate=positive_int)
+    max_attempts = Integer(allow_none=True, validate=positive_int)
     shuffle_questions = ma.fields.Boolean(load_default=True)
     shuffle_options = ma.fields.Boolean(load_default=True)
     show_correct_answers = ma.fields.Boolean(load_default=True)
@@ -70,9 +70,9 @@ class QuizUpdateSchema(ma.Schema):
     title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
     description = ma.fields.String(allow_none=True)
     quiz_type = ma.fields.String(allow_none=True, validate=one_of(*QUIZ_TYPES))
-    time_limit_minutes = ma.fields.Integer(allow_none=True, validate=positive_int)
+    time_limit_minutes = Integer(allow_none=True, validate=positive_int)
     passing_score = Decimal2(allow_none=True, validate=ma.validate.Range(min=0, max=100))
-    max_attempts = ma.fields.Integer(allow_none=True, validate=positive_int)
+    max_attempts = Integer(allow_none=True, validate=positive_int)
     shuffle_questions = ma.fields.Boolean(allow_none=True)
     shuffle_options = ma.fields.Boolean(allow_none=True)
     show_correct_answers = ma.fields.Boolean(allow_none=True)
@@ -125,7 +125,7 @@ class QuestionSchema(ma.Schema):
     question_text = ma.fields.String()
     question_type = ma.fields.String()
     points = Decimal2()
-    order_index = ma.fields.Integer()
+    order_index = Integer()
     explanation = ma.fields.String(allow_none=True)
     options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
     correct_answer = ma.fields.String(allow_none=True)
@@ -146,7 +146,7 @@ class QuestionPublicSchema(ma.Schema):
 class AttemptStartedSchema(ma.Schema):
     id = ma.fields.UUID()
     quiz_id = ma.fields.UUID()
-    attempt_number = ma.fields.Integer()
+    attempt_number = Integer()
     status = ma.fields.String(metadata={"enum": list(ATTEMPT_STATUSES)})
     started_at = UTCDateTime()
     max_score = Decimal2(allow_none=True)
@@ -176,7 +176,7 @@ class AttemptSchema(ma.Schema):
     id = ma.fields.UUID()
     enrollment_id = ma.fields.UUID()
     quiz_id = ma.fields.UUID()
-    attempt_number = ma.fields.Integer()
+    attempt_number = Integer()
     status = ma.fields.String(metadata={"enum": list(ATTEMPT_STATUSES)})
     started_at = UTCDateTime()
     submitted_at = UTCDateTime(allow_none=True)
@@ -185,7 +185,7 @@ class AttemptSchema(ma.Schema):
     max_score = Decimal2(allow_none=True)
     percentage = Decimal2(allow_none=True)
     is_passed = ma.fields.Boolean(allow_none=True)
-    time_taken_seconds = ma.fields.Integer(allow_none=True)
+    time_taken_seconds = Integer(allow_none=True)
 
 
 class AnswerResultSchema(ma.Schema):

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import marshmallow as ma
 import pytest
 
-from lms.core.schemas import INT32_MAX, Decimal2, UTCDateTime, positive_int
+from lms.core.schemas import INT32_MAX, Decimal2, Integer, UTCDateTime, positive_int
 
 
 class Sample(ma.Schema):
@@ -51,3 +51,14 @@ def test_integers_are_bounded_to_the_32_bit_columns():
     assert Sample().load({"count": INT32_MAX}) == {"count": INT32_MAX}
     with pytest.raises(ma.ValidationError):
         Sample().load({"count": INT32_MAX + 1})
+
+
+@pytest.mark.parametrize("value, expected", [(2, 2), (2.0, 2), ("2", 2)])
+def test_an_integer_field_reads_whole_numbers_in_the_forms_clients_send(value, expected):
+    assert Integer().deserialize(value) == expected
+
+
+@pytest.mark.parametrize("value", [1.9, "1.9", -0.5])
+def test_an_integer_field_refuses_a_fraction_rather_than_truncating_it(value):
+    with pytest.raises(ma.ValidationError):
+        Integer().deserialize(value)

@@ -127,6 +127,7 @@ def test_an_explicit_slug_is_kept_as_sent(client, instructor, auth_headers):
     ({"title": "Valid", "slug": "tab\there"}, "slug"),
     ({"title": "Valid", "difficulty_level": "expert"}, "difficulty_level"),
     ({"title": "Valid", "estimated_duration_minutes": 0}, "estimated_duration_minutes"),
+    ({"title": "Valid", "estimated_duration_minutes": 90.5}, "estimated_duration_minutes"),
     ({"title": "Valid", "estimated_duration_minutes": 2**31}, "estimated_duration_minutes"),
     ({"title": "Valid", "total_quizzes": 2**31}, "total_quizzes"),
     ({"title": "Valid", "price": -1}, "price"),
