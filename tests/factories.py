@@ -29,7 +29,6 @@ from lms.users.models import User
 from tests.helpers import MC_OPTIONS, PASSWORD
 
 
-
 def _saved(row):
     db.session.add(row)
     db.session.commit()

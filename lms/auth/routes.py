@@ -31,7 +31,6 @@ from lms.users.schemas import UserSchema
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Authentication and sessions")
 
 
-
 @blp.route("/register")
 class Register(MethodView):
     @blp.doc(operationId="register")

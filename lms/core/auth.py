@@ -43,6 +43,7 @@ def user_loader(load: Callable[[uuid.UUID], User | None]) -> Callable[[uuid.UUID
     _load_user_by_id = load
     return load
 
+
 _NOT_VERIFIED = "Email is not verified"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # `iat` has whole seconds only; this claim orders a token against `User.tokens_valid_after` exactly,

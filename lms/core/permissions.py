@@ -63,7 +63,6 @@ def has_permission(role: Role | str, permission: Permission) -> bool:
 # bearer requirement and its 401/403 answers in the OpenAPI spec.
 
 
-
 def _documented(wrapper: Callable, responses: dict[str, str], security: list | None) -> Callable:
     """Merge security and error responses into flask-smorest's manual doc for the view."""
     apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))

@@ -14,7 +14,6 @@ import marshmallow as ma
 TWO_PLACES = Decimal("0.01")
 
 
-
 class Integer(ma.fields.Integer):
     """An integer. A number with a fraction (`1.9`) is refused rather than truncated to 1;
     `2.0` and `"2"` still read as 2, as existing clients may send them."""

@@ -11,7 +11,6 @@ from lms.core.schemas import Decimal2, HttpUrl, Integer, UTCDateTime, non_negati
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
 
-
 def _fetchable(slug: str) -> None:
     """A slug is a path segment of `GET /courses/slug/{slug}`: a `/` could never be fetched, and
     control or formatting characters (a right-to-left override) make a link that reads as another."""

@@ -9,7 +9,6 @@ from lms.core.schemas import Decimal2, Integer, UTCDateTime, non_negative_int, o
 from lms.enrollments.models import ENROLLMENT_STATUSES, PROGRESS_STATUSES
 
 
-
 class EnrollmentSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     student_id = ma.fields.UUID(required=True)

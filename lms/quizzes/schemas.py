@@ -14,7 +14,6 @@ from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 MAX_QUESTION_POINTS = Decimal("1000")
 
 
-
 # --- quizzes -----------------------------------------------------------------------------------
 
 class QuizSchema(ma.Schema):

@@ -46,7 +46,6 @@ TIME_LIMIT_EXCEEDED = "Time limit exceeded for this attempt"
 SUBMISSION_GRACE = timedelta(seconds=30)
 
 
-
 # A lesson with a published graded quiz is completed by passing the quiz (or by an admin).
 QUIZ_LESSON_COMPLETION = "This lesson is completed by passing its quiz"
 enrollments.add_completion_rule(
