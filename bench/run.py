@@ -5,11 +5,13 @@ against their floors, SQL statements per request and the memory of the web serve
     make bench BENCH_ARGS="--only W2,W4 --rounds 3"
     make bench BENCH_ARGS="--students 50 --courses-per-instructor 20 --duration 3"   # a quick check
     make bench BENCH_ARGS="--env GUNICORN_WORKER_CLASS=sync --env GUNICORN_THREADS=1"
+    make bench BENCH_ARGS="--demo users=100000,courses=10000,lessons=100000,enrollments=200000,progress=1000000"
 
 Steps (bench/README.md says more):
   1. a throwaway PostgreSQL database and a flushed Redis database; the Procfile's `release`, then
      `flask create-admin`, then its `web` and `worker` lines as written, in production mode with 2
      web workers and gunicorn.conf.py's defaults, from the runtime-only virtualenv this runs in;
+     with `--demo`, `flask seed-demo` fills the database in bulk first (the data set at scale);
   2. seeding through the HTTP API (instructors, published courses with lessons and a quiz,
      students with enrollments), then a check that each workload's request answers as expected;
   3. SQL statements per request from PostgreSQL's statement log, on a second, short-lived server;
@@ -58,6 +60,9 @@ def parse_args() -> argparse.Namespace:
     sizes.add_argument("--courses-per-instructor", type=int, default=200)
     sizes.add_argument("--students", type=int, default=500)
     sizes.add_argument("--enrollments-per-student", type=int, default=4)
+    sizes.add_argument("--demo", type=demo_sizes, metavar="users=N,courses=N,...",
+                       help="fill the database with `flask seed-demo` first (its options: users, courses, "
+                            "lessons, enrollments, progress, quizzes, instructors), to measure at scale")
     run = parser.add_argument_group("runs")
     run.add_argument("--duration", type=float, default=15.0, help="seconds measured per run (default 15)")
     run.add_argument("--warmup", type=float, default=3.0, help="unrecorded seconds before each run (default 3)")
@@ -95,6 +100,23 @@ def workload_names(raw: str) -> list[str]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"workloads are W1..W7, got {raw!r}")
     return names
+
+
+DEMO_OPTIONS = ("users", "courses", "lessons", "enrollments", "progress", "quizzes", "instructors")
+DEMO_REQUIRED = ("users", "courses", "lessons", "enrollments", "progress")
+
+
+def demo_sizes(raw: str) -> dict[str, int]:
+    sizes = {}
+    for part in raw.split(","):
+        key, value = key_value(part.strip())
+        if key not in DEMO_OPTIONS or not value.isdigit():
+            raise argparse.ArgumentTypeError(f"--demo takes {', '.join(DEMO_OPTIONS)} as name=count, got {part!r}")
+        sizes[key] = int(value)
+    missing = [key for key in DEMO_REQUIRED if key not in sizes]
+    if missing:
+        raise argparse.ArgumentTypeError(f"--demo needs {', '.join(missing)}")
+    return sizes
 
 
 def key_value(raw: str) -> tuple[str, str]:
@@ -162,10 +184,20 @@ class Bench:
         run_step("create-admin", [str(self.venv / "bin" / "flask"), "create-admin", "--email", ADMIN_EMAIL,
                                   "--password", seed.PASSWORD, "--full-name", "Bench Admin"],
                  self.environment, self.workdir / "create-admin.log")
+        if self.args.demo:
+            self.fill_in_bulk(self.args.demo)
         self.web = self.start_process("web", self.procfile["web"], self.environment)
         worker = self.start_process("worker", self.procfile["worker"], self.environment)
         wait_until_ready(self.port, [self.web, worker])
         print(f"deploy: web ready on port {self.port}", flush=True)
+
+    def fill_in_bulk(self, sizes: dict[str, int]) -> None:
+        print(f"deploy: flask seed-demo {sizes} (a few minutes at full size)", flush=True)
+        started = time.monotonic()
+        options = [f"--{key}={value}" for key, value in sizes.items()]
+        run_step("seed-demo", [str(self.venv / "bin" / "flask"), "seed-demo", *options, "--seed", "7"],
+                 self.environment, self.workdir / "seed-demo.log")
+        print(f"deploy: bulk data in {time.monotonic() - started:.0f} s", flush=True)
 
     @property
     def port(self) -> int:
@@ -181,7 +213,7 @@ class Bench:
         (self.workdir / "seed.json").write_text(json.dumps(data))
         print(f"seed: done in {time.monotonic() - started:.0f} s", flush=True)
         if not self.args.skip_seed_checks:
-            seed.check_seed(client, data, self.sizes)
+            seed.check_seed(client, data, self.sizes, bulk_filled=bool(self.args.demo))
             print("seed: checked (the catalog, and one request of each workload)", flush=True)
         return data
 
@@ -255,7 +287,7 @@ class Bench:
             "date_utc": f"{self.started:%Y-%m-%d %H:%M}",
             "machine": report.machine(self.services.versions()),
             "settings": {
-                "sizes": asdict(self.sizes), "duration": self.args.duration, "warmup": self.args.warmup,
+                "sizes": asdict(self.sizes), "demo": self.args.demo, "duration": self.args.duration, "warmup": self.args.warmup,
                 "rounds": self.args.rounds, "env_overrides": dict(self.args.env),
                 "web_gunicorn": gunicorn_settings(self.environment),
                 "floor_gunicorn": gunicorn_settings(floor_environment),

@@ -38,10 +38,10 @@ function M.done(summary, latency, requests)
   local errors = summary.errors
   local seconds = summary.duration / 1e6
   io.write(string.format(
-    'BENCHJSON {"requests":%d,"seconds":%.3f,"rps":%.2f,"p50_ms":%.3f,"p99_ms":%.3f,' ..
+    'BENCHJSON {"requests":%d,"seconds":%.3f,"rps":%.2f,"p50_ms":%.3f,"p95_ms":%.3f,"p99_ms":%.3f,' ..
     '"non_2xx":%d,"socket_errors":%d}\n',
     summary.requests, seconds, summary.requests / seconds,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     errors.status, errors.connect + errors.read + errors.write + errors.timeout))
 end
 
