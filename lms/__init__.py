@@ -19,6 +19,7 @@ from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
 from lms.core.permissions import check_access_before_parsing
 from lms.core.ratelimit import init_rate_limits, limiter_settings
+from lms.core.redis import announce_reads_ahead
 from lms.core.tasks import use_app_factory
 from lms.core.extensions import api, cache, cors, db, talisman
 
@@ -86,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # §1.6), the view's access check (401/403 before any validation, §5.31), the body and
     # query guards, then the path parameters.
     app.before_request(http.start_request)
+    app.before_request(announce_reads_ahead)  # what the limiter's round trip reads too
     init_rate_limits(app)
     cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True,
                   expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit-Limit",

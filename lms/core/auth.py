@@ -22,6 +22,7 @@ from lms.core.db import utcnow
 from lms.core.errors import AppError, Unauthorized
 from lms.core.state import revocation_store
 from lms.core.extensions import jwt
+from lms.core.redis import add_read_ahead, value_read_ahead
 
 
 class User(Protocol):
@@ -91,7 +92,24 @@ def revoke_access_token(jti: str, expires_at: int) -> None:
 def is_access_token_revoked(jti: str) -> bool:
     if not current_app.config["ACCESS_TOKEN_BLACKLIST_ENABLED"]:
         return False
-    return revocation_store().get(access_token_revocation_key(jti)) is not None
+    key = access_token_revocation_key(jti)
+    was_read, value = value_read_ahead(key)
+    if was_read:
+        return value is not None
+    return revocation_store().get(key) is not None
+
+
+def _revocation_key_to_read_ahead() -> str | None:
+    """The revocation entry of the request's access token, read with the rate limiter's counter."""
+    if not current_app.config["ACCESS_TOKEN_BLACKLIST_ENABLED"]:
+        return None
+    token = bearer_token()
+    # Only a token this process verified before: a new one is verified after the rate limiter.
+    claims = current_app.extensions.get("lms.verified_tokens", {}).get(token) if token else None
+    return access_token_revocation_key(claims["jti"]) if claims is not None else None
+
+
+add_read_ahead(_revocation_key_to_read_ahead)
 
 
 def _load_user(claims: dict) -> User:

@@ -19,6 +19,7 @@ from limits.storage import RedisStorage
 from lms.core.auth import bearer_token, decode_token_of_type
 from lms.core.errors import AppError
 from lms.core.extensions import limiter
+from lms.core.redis import keep_read_ahead, reads_ahead
 
 EXEMPT_PATHS = {"/", "/docs", "/openapi.json"}
 EXEMPT_SUFFIXES = ("/health", "/ready")
@@ -31,7 +32,8 @@ _WINDOW_MEMO_SECONDS = 1.0
 class CountingRedisStorage(RedisStorage):
     """Redis counters whose increment also reports the window, so a limited request costs one
     round trip: Flask-Limiter reads the count and the expiry back for its headers right after the
-    hit, and those two reads are answered from what the increment returned (per thread).
+    hit, and those two reads are answered from what the increment returned (per thread). The
+    increment also carries the request's reads ahead (`lms.core.redis.reads_ahead`).
 
     Its URI is the Redis URL with `lms+` in front of the scheme (`lms+redis://…`).
     """
@@ -67,7 +69,17 @@ return {current, redis.call("ttl", KEYS[1])}
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         full_key = self.prefixed_key(key)
-        count, ttl = self.lua_incr_expire_ttl([full_key], [expiry, amount])
+        keys_ahead = reads_ahead()
+        if keys_ahead:
+            # EVAL, not the registered script's EVALSHA: a pipeline with scripts first asks Redis
+            # whether it has them, which is the round trip this saves.
+            pipe = self.get_connection().pipeline(transaction=False)
+            pipe.eval(self.SCRIPT_INCR_EXPIRE_TTL, 1, full_key, expiry, amount)
+            pipe.mget(keys_ahead)
+            (count, ttl), values = pipe.execute()
+            keep_read_ahead(keys_ahead, values)
+        else:
+            count, ttl = self.lua_incr_expire_ttl([full_key], [expiry, amount])
         self._memo()[key] = (int(count), max(int(ttl), 0) + time.time(), time.monotonic())
         return int(count)
 
