@@ -16,6 +16,7 @@ from werkzeug.routing import BaseConverter
 
 from lms.core import errors
 from lms.core.http import request_json
+from lms.core.schemas import Decimal2
 
 
 class ErrorSchema(ma.Schema):
@@ -85,6 +86,26 @@ def _nullable_reference(_converter, field, ret: dict) -> dict:
     return {}
 
 
+def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
+    """What apispec leaves out or gets wrong about a field's documented values:
+    - a bound that excludes its value (`Range(min=0, min_inclusive=False)`) as `exclusiveMinimum`;
+    - a decimal's bounds, which apispec writes as non-standard `x-minimum` on a string, belong to the
+      field's own documentation (`Decimal2.documentation`);
+    - a field whose null the service refuses (`NULL_REFUSED`) is not nullable."""
+    if isinstance(field, Decimal2):
+        ret.pop("x-minimum", None)
+        ret.pop("x-maximum", None)
+    for validator in field.validators:
+        if isinstance(validator, ma.validate.Range):
+            if "minimum" in ret and validator.min is not None and not validator.min_inclusive:
+                ret["exclusiveMinimum"] = True
+            if "maximum" in ret and validator.max is not None and not validator.max_inclusive:
+                ret["exclusiveMaximum"] = True
+    if field.metadata.get("null_refused"):
+        ret.pop("nullable", None)
+    return {}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
@@ -119,6 +140,7 @@ class Api(flask_smorest.Api):
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.register_converter(UUIDConverter, lambda _converter: {"type": "string", "format": "uuid"})
         self.ma_plugin.converter.add_attribute_function(_nullable_reference)
+        self.ma_plugin.converter.add_attribute_function(_bounds_and_nulls)
         self.spec.options["security"] = BEARER_SECURITY
         self.spec.options["servers"] = [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
         self.spec.options.setdefault("info", {})["description"] = API_DESCRIPTION
@@ -177,9 +199,14 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     def arguments(self, schema, *args, **kwargs):
-        """As flask-smorest's, with one schema instance per view: webargs would build one per request."""
+        """As flask-smorest's, with one schema instance per view: webargs would build one per request.
+
+        A JSON body whose fields are all optional (a partial update) may be left out: the request
+        then changes nothing, so the document says `requestBody.required: false`."""
         if isinstance(schema, type):
             schema = schema()
+        if kwargs.get("location", "json") == "json" and not any(field.required for field in schema.fields.values()):
+            kwargs.setdefault("required", False)
         return super().arguments(schema, *args, **kwargs)
 
 

@@ -11,11 +11,13 @@ from lms.files.schemas import FileSchema, MyFilesQuerySchema, UploadFileSchema, 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Uploads and downloads of user files")
 
 # flask-smorest documents only one request body per view; the upload's form fields and its file
-# travel in the same multipart body, so the documentation states that body whole.
+# travel in the same multipart body, so the documentation states that body whole. Other fields are
+# refused (422), as in every JSON body.
 UPLOAD_REQUEST_BODY = {
     "required": True,
     "content": {"multipart/form-data": {"schema": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["file"],
         "properties": {
             "file": {"type": "string", "format": "binary"},
