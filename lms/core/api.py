@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from copy import deepcopy
+from typing import Any
 
 import flask_smorest
 import marshmallow as ma
@@ -15,7 +16,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter
 
 from lms.core import errors
-from lms.core.http import request_json
+from lms.core.apidoc import EXAMPLES_KEY, DocumentationPlugin
+from lms.core.http import UNWRAPPED_PATHS, request_json
 from lms.core.schemas import Decimal2
 
 
@@ -91,7 +93,8 @@ def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
     - a bound that excludes its value (`Range(min=0, min_inclusive=False)`) as `exclusiveMinimum`;
     - a decimal's bounds, which apispec writes as non-standard `x-minimum` on a string, belong to the
       field's own documentation (`Decimal2.documentation`);
-    - a field whose null the service refuses (`NULL_REFUSED`) is not nullable."""
+    - a field whose null the service refuses (`NULL_REFUSED`) is not nullable;
+    - a nullable enumeration lists null among its values, as marshmallow's `OneOf` does for requests."""
     if isinstance(field, Decimal2):
         ret.pop("x-minimum", None)
         ret.pop("x-maximum", None)
@@ -103,6 +106,8 @@ def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
                 ret["exclusiveMaximum"] = True
     if field.metadata.get("null_refused"):
         ret.pop("nullable", None)
+    if ret.get("nullable") and "enum" in ret and None not in ret["enum"]:
+        ret["enum"] = [*ret["enum"], None]  # OpenAPI 3.0.3: `nullable` does not extend an `enum`
     return {}
 
 
@@ -137,7 +142,9 @@ class Api(flask_smorest.Api):
 
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["uuid"] = UUIDConverter
-        super().init_app(app, spec_kwargs=spec_kwargs)
+        plugin = DocumentationPlugin(envelope=app.config["API_RESPONSE_ENVELOPE_ENABLED"],
+                                     unwrapped_paths=UNWRAPPED_PATHS)
+        super().init_app(app, spec_kwargs={**(spec_kwargs or {}), "extra_plugins": [plugin]})
         self.register_converter(UUIDConverter, lambda _converter: {"type": "string", "format": "uuid"})
         self.ma_plugin.converter.add_attribute_function(_nullable_reference)
         self.ma_plugin.converter.add_attribute_function(_bounds_and_nulls)
@@ -197,6 +204,12 @@ class Blueprint(flask_smorest.Blueprint):
             return func
 
         return decorator
+
+    def examples(self, *, request: Any = None, response: Any = None):
+        """A route's own request and/or success-answer examples, where the ones built from the
+        schemas (`lms.core.apidoc`) would not show what matters."""
+        given = {key: value for key, value in (("request", request), ("response", response)) if value is not None}
+        return self.doc(**{EXAMPLES_KEY: given})
 
     def arguments(self, schema, *args, **kwargs):
         """As flask-smorest's, with one schema instance per view: webargs would build one per request.

@@ -53,7 +53,7 @@ class Decimal2(ma.fields.Field):
         super().__init__(metadata={**self.documentation(), **kwargs.pop("metadata", {})}, **kwargs)
 
     def documentation(self) -> dict:
-        return {"type": "string", "format": "decimal", "pattern": DECIMAL_ANSWER_PATTERN, "example": "70.00"}
+        return {"type": "string", "format": "decimal", "pattern": DECIMAL_ANSWER_PATTERN}
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -86,7 +86,6 @@ class DecimalInput(Decimal2):
                       {"type": "string", "pattern": DECIMAL_REQUEST_PATTERN}],
             "description": f"{self.minimum} to {self.maximum}: a JSON number, or a string such as "
                            f'"{self.maximum}.00"; rounded to two decimals',
-            "example": self.maximum // 2,
         }
 
 
