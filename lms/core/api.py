@@ -106,6 +106,8 @@ def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
                 ret["exclusiveMaximum"] = True
     if field.metadata.get("null_refused"):
         ret.pop("nullable", None)
+        if "enum" in ret:
+            ret["enum"] = [value for value in ret["enum"] if value is not None]
     if ret.get("nullable") and "enum" in ret and None not in ret["enum"]:
         ret["enum"] = [*ret["enum"], None]  # OpenAPI 3.0.3: `nullable` does not extend an `enum`
     return {}
@@ -139,6 +141,10 @@ class Api(flask_smorest.Api):
                     answers.setdefault("429", self.spec.components.get_ref("response", "TOO_MANY_REQUESTS"))
                 answers.setdefault("503", self.spec.components.get_ref("response", "SERVICE_UNAVAILABLE"))
                 operation.setdefault("security", [])  # no guard on the view: public
+
+    def _register_pagination_header(self):
+        """Not registered: lists page in the body (`lms.core.pagination`), never with flask-smorest's
+        `X-Pagination` header, whose schema would be an unused component of the document."""
 
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["uuid"] = UUIDConverter
