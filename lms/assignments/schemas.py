@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
-from lms.core.schemas import HttpUrl, Integer, UTCDateTime, non_negative_int, one_of
+from lms.core.schemas import Boolean, HttpUrl, Integer, UTCDateTime, non_negative_int, one_of
 from lms.files.urls import download_path, file_id_of_download_path
 
 MAX_FILE_URLS = 20
@@ -73,14 +73,14 @@ class _AssignmentFields(ma.Schema):
     grading_type = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50))
     assignment_metadata = ma.fields.Dict(allow_none=True)
     status = ma.fields.String(validate=one_of(*ASSIGNMENT_STATUSES))
-    is_published = ma.fields.Boolean()
+    is_published = Boolean()
 
 
 class AssignmentCreateSchema(_AssignmentFields):
     course_id = ma.fields.UUID(required=True)
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=255))
     status = ma.fields.String(load_default="draft", validate=one_of(*ASSIGNMENT_STATUSES))
-    is_published = ma.fields.Boolean(load_default=False)
+    is_published = Boolean(load_default=False)
 
 
 class AssignmentUpdateSchema(_AssignmentFields):
@@ -124,6 +124,11 @@ class SubmissionCreateSchema(ma.Schema):
     status = ma.fields.String(allow_none=True, load_only=True, metadata=_SERVER_SET)
 
 
+# The grade's bounds are checked against the maximum in force, by the service (a 400 naming them).
+_GRADE = {"minimum": 0, "description": "From 0 to max_grade (the one sent, else the submission's, else the "
+                                       "assignment's max_points, else 100); outside that a 400"}
+
+
 def _grade_field(**kwargs) -> ma.fields.Float:
     return ma.fields.Float(allow_nan=False, **kwargs)
 
@@ -131,7 +136,7 @@ def _grade_field(**kwargs) -> ma.fields.Float:
 class SubmissionUpdateSchema(ma.Schema):
     """Partial update by the owning instructor."""
 
-    grade = _grade_field(allow_none=True)
+    grade = _grade_field(allow_none=True, metadata=_GRADE)
     max_grade = _grade_field(allow_none=True, validate=ma.validate.Range(min=0, min_inclusive=False))
     feedback = ma.fields.String(allow_none=True)
     feedback_attachments = _urls(allow_none=True)
@@ -141,7 +146,7 @@ class SubmissionUpdateSchema(ma.Schema):
 
 
 class GradeSchema(ma.Schema):
-    grade = _grade_field(required=True)
+    grade = _grade_field(required=True, metadata=_GRADE)
     max_grade = _grade_field(allow_none=True, validate=ma.validate.Range(min=0, min_inclusive=False),
                              metadata={"description": "Defaults to the assignment's max_points (else 100)"})
     feedback = ma.fields.String(load_default="")

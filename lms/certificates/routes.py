@@ -17,7 +17,10 @@ class MyCertificates(MethodView):
     @blp.response(200, list_schema(CertificateSchema, "certificates"))
     @login_required
     def get(self):
-        """The caller's certificates that are not revoked, newest first."""
+        """The caller's certificates that are not revoked, newest first.
+
+        The caller's certificates, revoked ones left out, newest first.
+        """
         return service.my_certificates(current_user())
 
 
@@ -29,7 +32,11 @@ class CertificateDownload(MethodView):
     @blp.answers(404, 503)
     @login_required
     def get(self, certificate_id):
-        """Download a certificate: its owner (even when revoked) or an admin."""
+        """Download a certificate: its owner (even when revoked) or an admin.
+
+        The PDF (rendered on the first download when the issuing job has not yet); with S3 storage, a 307 to a
+        short-lived presigned URL. Its owner (also once revoked) or an admin; 404 for anyone else.
+        """
         return send_download(service.download_certificate(certificate_id, current_user()))
 
 
@@ -38,7 +45,11 @@ class VerifyByNumber(MethodView):
     @blp.doc(operationId="verifyCertificateByNumber")
     @blp.response(200, VerificationSchema)
     def get(self, certificate_number):
-        """Check a certificate number (public): `valid` is false for unknown or revoked numbers."""
+        """Check a certificate number (public): `valid` is false for unknown or revoked numbers.
+
+        Public. Always 200: `valid` is false, with `certificate` null, for an unknown or revoked number, so
+        clients check `valid` rather than the status.
+        """
         return service.verify_by_number(certificate_number)
 
 
@@ -49,7 +60,10 @@ class VerifyById(MethodView):
     @blp.answers(404)
     def get(self, certificate_id):
         """A valid certificate by id (public; a bearer token is accepted and ignored); unknown or
-        revoked ones are 404."""
+        revoked ones are 404.
+
+        Public (a bearer token is accepted and ignored). 404 for an unknown or revoked certificate.
+        """
         return service.verify_by_id(certificate_id)
 
 
@@ -60,7 +74,11 @@ class CertificateRevoke(MethodView):
     @blp.answers(404)
     @require_roles(Role.ADMIN, message="Only admins can revoke certificates")
     def post(self, certificate_id):
-        """Revoke a certificate (admins): hidden from verification and lists, still downloadable."""
+        """Revoke a certificate (admins): hidden from verification and lists, still downloadable.
+
+        Admins only (403 for others). The certificate disappears from verification and from its owner's list,
+        but its owner can still download it. Revoking again answers it unchanged.
+        """
         return service.revoke(certificate_id)
 
 
@@ -71,5 +89,10 @@ class CertificateGenerate(MethodView):
     @blp.answers(400, 404, 503)
     @login_required
     def post(self, enrollment_id):
-        """Issue the certificate of a completed enrollment now (idempotent: returns the existing one)."""
+        """Issue the certificate of a completed enrollment now (idempotent: returns the existing one).
+
+        The enrollment's student, the course's instructor, or an admin (404 for others). 400 when the
+        enrollment is not completed. Idempotent: a completed enrollment already has its certificate, which is
+        answered with 201.
+        """
         return service.generate_for_enrollment(enrollment_id, current_user())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from copy import deepcopy
+from typing import Any
 
 import flask_smorest
 import marshmallow as ma
@@ -15,7 +16,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter
 
 from lms.core import errors
-from lms.core.http import request_json
+from lms.core.apidoc import EXAMPLES_KEY, DocumentationPlugin
+from lms.core.http import UNWRAPPED_PATHS, request_json
+from lms.core.schemas import Decimal2
 
 
 class ErrorSchema(ma.Schema):
@@ -85,6 +88,31 @@ def _nullable_reference(_converter, field, ret: dict) -> dict:
     return {}
 
 
+def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
+    """What apispec leaves out or gets wrong about a field's documented values:
+    - a bound that excludes its value (`Range(min=0, min_inclusive=False)`) as `exclusiveMinimum`;
+    - a decimal's bounds, which apispec writes as non-standard `x-minimum` on a string, belong to the
+      field's own documentation (`Decimal2.documentation`);
+    - a field whose null the service refuses (`NULL_REFUSED`) is not nullable;
+    - a nullable enumeration lists null among its values, as marshmallow's `OneOf` does for requests."""
+    if isinstance(field, Decimal2):
+        ret.pop("x-minimum", None)
+        ret.pop("x-maximum", None)
+    for validator in field.validators:
+        if isinstance(validator, ma.validate.Range):
+            if "minimum" in ret and validator.min is not None and not validator.min_inclusive:
+                ret["exclusiveMinimum"] = True
+            if "maximum" in ret and validator.max is not None and not validator.max_inclusive:
+                ret["exclusiveMaximum"] = True
+    if field.metadata.get("null_refused"):
+        ret.pop("nullable", None)
+        if "enum" in ret:
+            ret["enum"] = [value for value in ret["enum"] if value is not None]
+    if ret.get("nullable") and "enum" in ret and None not in ret["enum"]:
+        ret["enum"] = [*ret["enum"], None]  # OpenAPI 3.0.3: `nullable` does not extend an `enum`
+    return {}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
 
@@ -114,11 +142,18 @@ class Api(flask_smorest.Api):
                 answers.setdefault("503", self.spec.components.get_ref("response", "SERVICE_UNAVAILABLE"))
                 operation.setdefault("security", [])  # no guard on the view: public
 
+    def _register_pagination_header(self):
+        """Not registered: lists page in the body (`lms.core.pagination`), never with flask-smorest's
+        `X-Pagination` header, whose schema would be an unused component of the document."""
+
     def init_app(self, app, *, spec_kwargs=None):
         app.url_map.converters["uuid"] = UUIDConverter
-        super().init_app(app, spec_kwargs=spec_kwargs)
+        plugin = DocumentationPlugin(envelope=app.config["API_RESPONSE_ENVELOPE_ENABLED"],
+                                     unwrapped_paths=UNWRAPPED_PATHS)
+        super().init_app(app, spec_kwargs={**(spec_kwargs or {}), "extra_plugins": [plugin]})
         self.register_converter(UUIDConverter, lambda _converter: {"type": "string", "format": "uuid"})
         self.ma_plugin.converter.add_attribute_function(_nullable_reference)
+        self.ma_plugin.converter.add_attribute_function(_bounds_and_nulls)
         self.spec.options["security"] = BEARER_SECURITY
         self.spec.options["servers"] = [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
         self.spec.options.setdefault("info", {})["description"] = API_DESCRIPTION
@@ -176,10 +211,21 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def examples(self, *, request: Any = None, response: Any = None):
+        """A route's own request and/or success-answer examples, where the ones built from the
+        schemas (`lms.core.apidoc`) would not show what matters."""
+        given = {key: value for key, value in (("request", request), ("response", response)) if value is not None}
+        return self.doc(**{EXAMPLES_KEY: given})
+
     def arguments(self, schema, *args, **kwargs):
-        """As flask-smorest's, with one schema instance per view: webargs would build one per request."""
+        """As flask-smorest's, with one schema instance per view: webargs would build one per request.
+
+        A JSON body whose fields are all optional (a partial update) may be left out: the request
+        then changes nothing, so the document says `requestBody.required: false`."""
         if isinstance(schema, type):
             schema = schema()
+        if kwargs.get("location", "json") == "json" and not any(field.required for field in schema.fields.values()):
+            kwargs.setdefault("required", False)
         return super().arguments(schema, *args, **kwargs)
 
 

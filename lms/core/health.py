@@ -41,7 +41,11 @@ def database_is_up() -> bool:
 @blp.response(200, HealthSchema)
 @blp.doc(operationId="getHealth")
 def health():
-    """The process is up (no dependency checks)."""
+    """The process is up (no dependency checks).
+
+    Answers 200 `{"status": "ok"}` while the process runs, without touching the database or Redis; for load
+    balancers' liveness checks. Not rate-limited and never wrapped in the response envelope.
+    """
     return {"status": "ok"}
 
 
@@ -50,7 +54,11 @@ def health():
 @blp.alt_response(503, schema=ReadySchema, description="A dependency is down")
 @blp.doc(operationId="getReadiness")
 def ready():
-    """Every dependency answers; 503 names the one that does not. Redis counts only when configured."""
+    """Every dependency answers; 503 names the one that does not. Redis counts only when configured.
+
+    200 when the database (and Redis, when `REDIS_URL` is set) answers; 503 with the same body naming the one
+    that is `down`. Not rate-limited and never wrapped in the response envelope.
+    """
     database = database_is_up()
     redis_configured = bool(current_app.config["REDIS_URL"])
     redis_up = redis_is_up() if redis_configured else True

@@ -22,7 +22,7 @@ access_log = logging.getLogger("lms.access")
 MAX_JSON_DEPTH = 32
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # Paths whose bodies are not wrapped by API_RESPONSE_ENVELOPE_ENABLED (contract §1.12).
-_UNWRAPPED = ("/health", "/ready", "/auth/token")
+UNWRAPPED_PATHS = ("/health", "/ready", "/auth/token")
 
 
 class RequestIdFilter(logging.Filter):
@@ -216,7 +216,7 @@ def etagged_json_response(data: Any) -> Response:
 def _wrap_in_envelope(response: Response) -> None:
     if not (200 <= response.status_code < 300) or response.mimetype != "application/json":
         return
-    if request.path.endswith(_UNWRAPPED) or request.path == "/openapi.json":
+    if request.path.endswith(UNWRAPPED_PATHS) or request.path == "/openapi.json":
         return
     data = response.get_json(silent=True)
     response.set_data(json.dumps({"success": True, "data": data, "message": "Success"}))

@@ -24,16 +24,36 @@ class Integer(ma.fields.Integer):
         return super()._validated(value)
 
 
+class Boolean(ma.fields.Boolean):
+    """A boolean of a JSON body: `true` or `false` only (marshmallow's also reads 1, "yes", "on"...).
+    Query strings and form fields, which carry text, keep marshmallow's reading of "true"/"false"."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def to_decimal2(value) -> Decimal:
     return Decimal(str(value)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
+# Decimals in answers: a string with two decimals. In requests: a JSON number, or a string in plain
+# decimal notation (no exponent, no spaces, no `_`), rounded to two decimals.
+DECIMAL_ANSWER_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
+DECIMAL_REQUEST_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_TEXT = re.compile(DECIMAL_REQUEST_PATTERN)
+
+
 class Decimal2(ma.fields.Field):
-    """A decimal sent as a JSON string with two decimals ("66.67"); accepts numbers or strings."""
+    """A decimal answered as a JSON string with two decimals ("66.67"). Reads a JSON number or a
+    string in plain decimal notation (`DecimalInput` documents a request's decimal field)."""
 
     def __init__(self, **kwargs):
-        metadata = {"type": "string", "format": "decimal", "example": "70.00", **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
+        super().__init__(metadata={**self.documentation(), **kwargs.pop("metadata", {})}, **kwargs)
+
+    def documentation(self) -> dict:
+        return {"type": "string", "format": "decimal", "pattern": DECIMAL_ANSWER_PATTERN}
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -41,7 +61,7 @@ class Decimal2(ma.fields.Field):
         return f"{to_decimal2(value):.2f}"
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, str) and not _DECIMAL_TEXT.match(value)):
             raise ma.ValidationError("Not a valid number.")
         try:
             number = Decimal(str(value))
@@ -50,6 +70,23 @@ class Decimal2(ma.fields.Field):
         if not number.is_finite():
             raise ma.ValidationError("Not a valid number.")
         return number
+
+
+class DecimalInput(Decimal2):
+    """A decimal of a request, from `minimum` to `maximum`: documented as what it accepts, a JSON
+    number or a decimal string, with the bounds as standard keywords of the number and in words."""
+
+    def __init__(self, *, minimum: int, maximum: int, **kwargs):
+        self.minimum, self.maximum = minimum, maximum
+        super().__init__(validate=ma.validate.Range(min=minimum, max=maximum), **kwargs)
+
+    def documentation(self) -> dict:
+        return {
+            "oneOf": [{"type": "number", "minimum": self.minimum, "maximum": self.maximum},
+                      {"type": "string", "pattern": DECIMAL_REQUEST_PATTERN}],
+            "description": f"{self.minimum} to {self.maximum}: a JSON number, or a string such as "
+                           f'"{self.maximum}.00"; rounded to two decimals',
+        }
 
 
 class UTCDateTime(ma.fields.DateTime):
@@ -75,6 +112,11 @@ class UTCDateTime(ma.fields.DateTime):
 def one_of(*choices: str) -> ma.validate.OneOf:
     """Enumerated strings: anything else is a 422 naming the allowed values (contract §5.4)."""
     return ma.validate.OneOf(choices)
+
+
+# On a field of a partial update that takes no null although its model column would: the service
+# answers an explicit null with a 400 naming it (contract §1.1), so the document does not offer null.
+NULL_REFUSED = {"null_refused": True, "description": "Not null: an explicit null is a 400"}
 
 
 class MessageSchema(ma.Schema):

@@ -6,7 +6,6 @@ import bcrypt
 from flask import current_app
 
 PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 128
 PASSWORD_MAX_BYTES = 72
 
 # A hash of a random value: verifying against it costs the same as a real check, so that an unknown

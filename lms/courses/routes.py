@@ -38,7 +38,14 @@ class CourseList(MethodView):
     @login_optional
     @answers_with_etag
     def get(self, args):
-        """The catalog, newest first: published courses, all for admins, one's own with `mine`."""
+        """The catalog, newest first: published courses, all for admins, one's own with `mine`.
+
+        Anonymous callers, students and instructors see published courses; admins see every course;
+        `mine=true` (a bearer token required, else 401) gives the caller's own courses, drafts included.
+        Filters: `category` and `difficulty_level` exactly, `search` in the title or description. Answers
+        carry an `ETag`; send it back as `If-None-Match` for a 304 while the page is unchanged (it is cached
+        for a short time).
+        """
         scope = service.catalog_scope(current_user(), args["mine"])
         return cached_json_response(service.catalog_cache_key(scope, args),
                                     lambda: CoursePageSchema().dump(service.list_courses(args, scope)),
@@ -50,7 +57,12 @@ class CourseList(MethodView):
     @blp.answers(409)
     @require_permissions(Permission.CREATE_COURSE)
     def post(self, data):
-        """Create a draft course (instructors and admins); the slug defaults to one of the title."""
+        """Create a draft course (instructors and admins); the slug defaults to one of the title.
+
+        Instructors and admins (403 for students). The course starts as a draft owned by the caller; `slug`
+        defaults to one made from the title. Figures the server computes (`enrollment_count`,
+        `average_rating`, `total_reviews`) are ignored if sent. 409 when the slug is taken.
+        """
         return service.create_course(data, current_user())
 
 
@@ -62,7 +74,12 @@ class CourseItem(MethodView):
     @login_optional
     @answers_with_etag
     def get(self, course_id):
-        """Get a course (a draft only for its instructor or an admin)."""
+        """Get a course (a draft only for its instructor or an admin).
+
+        A draft, or a course that does not exist, answers 404 to everyone but its instructor and admins (a
+        draft's existence is not revealed). Answers carry an `ETag`; `If-None-Match` with it gives a 304 while
+        the course is unchanged.
+        """
         reader = current_user()
         return cached_json_response(
             service.course_cache_key(course_id),
@@ -71,12 +88,19 @@ class CourseItem(MethodView):
             admit=lambda access: service.check_can_read_course(reader, access))
 
     @blp.doc(operationId="updateCourse")
+
+    @blp.examples(request={"title": "Introduction to Python 3", "is_published": True})
     @blp.arguments(CourseUpdateSchema)
     @blp.response(200, CourseSchema)
     @blp.answers(400, 403, 404)
     @login_required
     def patch(self, data, course_id):
-        """Update a course (its instructor or an admin); may publish or unpublish it."""
+        """Update a course (its instructor or an admin); may publish or unpublish it.
+
+        The course's instructor or an admin (others 403; a draft they may not see is 404). Only the fields
+        sent change; `is_published` publishes or unpublishes. An explicit null for `title` or `is_published`
+        is a 400; computed figures are ignored if sent.
+        """
         return service.update_course(course_id, data, current_user())
 
     @blp.doc(operationId="deleteCourse")
@@ -84,7 +108,12 @@ class CourseItem(MethodView):
     @blp.answers(403, 404)
     @login_required
     def delete(self, course_id):
-        """Delete a course with its lessons, enrollments, progress, quizzes, certificates and assignments."""
+        """Delete a course with its lessons, enrollments, progress, quizzes, certificates and assignments.
+
+        The course's instructor or an admin (403 otherwise). Deletes everything that belongs to the course:
+        lessons, enrollments and progress, quizzes and attempts, certificates, assignments and submissions.
+        Irreversible.
+        """
         service.delete_course(course_id, current_user())
 
 
@@ -95,7 +124,11 @@ class CourseBySlug(MethodView):
     @blp.answers(404)
     @login_optional
     def get(self, slug):
-        """Get a course by its slug (a draft only for its instructor or an admin)."""
+        """Get a course by its slug (a draft only for its instructor or an admin).
+
+        As `GET /courses/{course_id}`, found by the slug: 404 for an unknown slug or a draft the caller may
+        not see.
+        """
         return service.load_course_by_slug_for_reading(slug, current_user())
 
 
@@ -106,7 +139,11 @@ class CoursePublish(MethodView):
     @blp.answers(403, 404)
     @login_required
     def post(self, course_id):
-        """Publish a course (its instructor or an admin)."""
+        """Publish a course (its instructor or an admin).
+
+        The course's instructor (who must still have the instructor role) or an admin; 403 otherwise, 404 for
+        an unknown course.
+        """
         return service.publish_course(course_id, current_user())
 
 
@@ -118,16 +155,29 @@ class LessonList(MethodView):
     @login_optional
     @answers_with_etag
     def get(self, course_id):
-        """A course's lessons by order_index; content and video only for learners, owner, admins, previews."""
+        """A course's lessons by order_index; content and video only for learners, owner, admins, previews.
+
+        In `order_index` order. `content` and `video_url` are null unless the caller is enrolled, the course's
+        instructor or an admin, or the lesson `is_preview`. 404 for an unknown course or a draft the caller
+        may not see. Answers carry an `ETag` for `If-None-Match` (304).
+        """
         return etagged_json_response(LessonListSchema().dump(service.list_lessons_for_reader(course_id, current_user())))
 
     @lessons_blp.doc(operationId="createLesson")
+
+    @lessons_blp.examples(request={"title": "Variables and names", "lesson_type": "text",
+                                   "content": "A variable names a value.", "duration_minutes": 15, "is_preview": True})
     @lessons_blp.arguments(LessonCreateSchema)
     @lessons_blp.response(201, LessonSchema)
     @lessons_blp.answers(400, 403, 404, 409)
     @login_required
     def post(self, data, course_id):
-        """Add a lesson to a course (its instructor or an admin)."""
+        """Add a lesson to a course (its instructor or an admin).
+
+        The course's instructor or an admin (403 otherwise). `order_index` defaults to after the last lesson;
+        an index in use is a 409. `video_url` (or its alias `video_link`) is allowed on video lessons only,
+        else 400; a `parent_lesson_id` of another course or one making a cycle is a 400, an unknown one 404.
+        """
         return service.create_lesson(course_id, data, current_user())
 
 
@@ -138,16 +188,27 @@ class LessonItem(MethodView):
     @lessons_blp.answers(404)
     @login_optional
     def get(self, lesson_id):
-        """Get a lesson; content and video only for learners, the owner, admins, or previews."""
+        """Get a lesson; content and video only for learners, the owner, admins, or previews.
+
+        `content` and `video_url` are null unless the caller is enrolled, the course's instructor or an admin,
+        or the lesson `is_preview`. 404 for an unknown lesson or one of a draft the caller may not see.
+        """
         return service.get_lesson_for_reading(lesson_id, current_user())
 
     @lessons_blp.doc(operationId="updateLesson")
+
+    @lessons_blp.examples(request={"title": "Variables, names and values", "order_index": 2})
     @lessons_blp.arguments(LessonUpdateSchema)
     @lessons_blp.response(200, LessonSchema)
     @lessons_blp.answers(400, 403, 404, 409)
     @login_required
     def patch(self, data, lesson_id):
-        """Update a lesson (the course's instructor or an admin)."""
+        """Update a lesson (the course's instructor or an admin).
+
+        The course's instructor or an admin (403 otherwise). Only the fields sent change. An explicit null for
+        `title`, `lesson_type`, `order_index` or `is_preview` is a 400; an `order_index` in use is a 409;
+        changing the type away from `video` clears `video_url`.
+        """
         return service.update_lesson(lesson_id, data, current_user())
 
     @lessons_blp.doc(operationId="deleteLesson")
@@ -155,5 +216,9 @@ class LessonItem(MethodView):
     @lessons_blp.answers(403, 404)
     @login_required
     def delete(self, lesson_id):
-        """Delete a lesson with its progress rows (the course's instructor or an admin)."""
+        """Delete a lesson with its progress rows (the course's instructor or an admin).
+
+        The course's instructor or an admin (403 otherwise). The lesson's progress rows go with it, and the
+        enrollments' figures are recomputed.
+        """
         service.delete_lesson(lesson_id, current_user())

@@ -7,7 +7,7 @@ import unicodedata
 import marshmallow as ma
 
 from lms.core.pagination import PageQuerySchema, list_schema, page_schema
-from lms.core.schemas import Decimal2, HttpUrl, Integer, UTCDateTime, non_negative_int, one_of, positive_int
+from lms.core.schemas import NULL_REFUSED, Boolean, Decimal2, HttpUrl, Integer, UTCDateTime, non_negative_int, one_of, positive_int
 from lms.courses.models import DIFFICULTY_LEVELS, LESSON_TYPES
 
 
@@ -91,7 +91,7 @@ class CourseFieldsSchema(ma.Schema):
     extra_metadata = ma.fields.Dict(data_key="metadata", allow_none=True)
     price = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0))
     currency = _optional_string(3)
-    is_free = ma.fields.Boolean(allow_none=True)
+    is_free = Boolean(allow_none=True)
     long_description = _optional_string()
     preview_video_url = _optional_string()
     requirements = ma.fields.List(ma.fields.String(), allow_none=True)
@@ -120,8 +120,8 @@ class CourseCreateSchema(CourseFieldsSchema):
 class CourseUpdateSchema(CourseFieldsSchema):
     """Partial update; an explicit null for `title` or `is_published` is a 400."""
 
-    title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
-    is_published = ma.fields.Boolean(allow_none=True)
+    title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255), metadata=NULL_REFUSED)
+    is_published = Boolean(allow_none=True, metadata=NULL_REFUSED)
 
 
 class CourseQuerySchema(PageQuerySchema):
@@ -183,13 +183,13 @@ class LessonCreateSchema(LessonFieldsSchema):
     lesson_type = ma.fields.String(required=True, validate=one_of(*LESSON_TYPES))
     order_index = Integer(validate=positive_int,
                                     metadata={"description": "Defaults to the course's highest + 1"})
-    is_preview = ma.fields.Boolean(load_default=False)
+    is_preview = Boolean(load_default=False)
 
 
 class LessonUpdateSchema(LessonFieldsSchema):
     """Partial update; an explicit null for title, lesson_type, order_index or is_preview is a 400."""
 
-    title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255))
-    lesson_type = ma.fields.String(allow_none=True, validate=one_of(*LESSON_TYPES))
-    order_index = Integer(allow_none=True, validate=positive_int)
-    is_preview = ma.fields.Boolean(allow_none=True)
+    title = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=3, max=255), metadata=NULL_REFUSED)
+    lesson_type = ma.fields.String(allow_none=True, validate=one_of(*LESSON_TYPES), metadata=NULL_REFUSED)
+    order_index = Integer(allow_none=True, validate=positive_int, metadata=NULL_REFUSED)
+    is_preview = Boolean(allow_none=True, metadata=NULL_REFUSED)

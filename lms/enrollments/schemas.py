@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.core.pagination import page_schema
-from lms.core.schemas import Decimal2, Integer, UTCDateTime, non_negative_int, one_of
+from lms.core.schemas import Decimal2, DecimalInput, Integer, UTCDateTime, non_negative_int, one_of
 from lms.enrollments.models import ENROLLMENT_STATUSES, PROGRESS_STATUSES
 
 
@@ -54,7 +54,7 @@ class LessonProgressUpdateSchema(ma.Schema):
     status = ma.fields.String(validate=one_of(*PROGRESS_STATUSES))
     time_spent_seconds = Integer(validate=non_negative_int)
     last_position_seconds = Integer(validate=non_negative_int)
-    completion_percentage = Decimal2(validate=ma.validate.Range(min=0, max=100))
+    completion_percentage = DecimalInput(minimum=0, maximum=100)
     notes = ma.fields.String()
 
 
@@ -65,7 +65,9 @@ def _at_least_ten_visible_characters(text: str) -> None:
 
 class ReviewSchema(ma.Schema):
     rating = Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=5))
-    review = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), _at_least_ten_visible_characters])
+    review = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), _at_least_ten_visible_characters],
+                              metadata={"minLength": 10, "description": "10 to 2000 characters, not counting "
+                                                                        "leading and trailing spaces"})
 
 
 class CourseEnrollmentStatsSchema(ma.Schema):

@@ -11,11 +11,13 @@ from lms.files.schemas import FileSchema, MyFilesQuerySchema, UploadFileSchema, 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Uploads and downloads of user files")
 
 # flask-smorest documents only one request body per view; the upload's form fields and its file
-# travel in the same multipart body, so the documentation states that body whole.
+# travel in the same multipart body, so the documentation states that body whole. Other fields are
+# refused (422), as in every JSON body.
 UPLOAD_REQUEST_BODY = {
     "required": True,
     "content": {"multipart/form-data": {"schema": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["file"],
         "properties": {
             "file": {"type": "string", "format": "binary"},
@@ -37,7 +39,14 @@ class FileUpload(MethodView):
     @upload_rate_limit
     @login_required
     def post(self, form, files):
-        """Upload a file (multipart): stored under a server-generated name after its content is checked."""
+        """Upload a file (multipart): stored under a server-generated name after its content is checked.
+
+        A `multipart/form-data` body with `file`, and optionally `folder` and `is_public`; any other field is
+        a 422. The type is checked by content, not only by name: the extensions allowed and the size limit are
+        the deployment's (`ALLOWED_UPLOAD_EXTENSIONS`, by default mp4, avi, mov, pdf, doc, docx, jpg, jpeg,
+        png; `MAX_UPLOAD_MB`, by default 100). 400 for an empty file, an extension not allowed, content that
+        does not match its extension, or a bad folder; 413 for a file over the limit. Rate rule: upload.
+        """
         return service.upload_file(current_user(), files["file"], form["folder"], form["is_public"])
 
 
@@ -48,7 +57,11 @@ class MyFiles(MethodView):
     @blp.response(200, list_schema(FileSchema, "files"))
     @login_required
     def get(self, args):
-        """The caller's files, newest first, optionally of one `file_type`."""
+        """The caller's files, newest first, optionally of one `file_type`.
+
+        The caller's own uploads, newest first; `file_type` (`video`, `image`, `document`, `other`) filters
+        exactly.
+        """
         return service.list_my_files(current_user(), args.get("file_type"))
 
 
@@ -62,5 +75,11 @@ class FileDownload(MethodView):
     @login_required
     def get(self, file_id):
         """Download a file: the uploader, an admin, any logged-in user for a public file, or the
-        instructor grading a submission it is attached to."""
+        instructor grading a submission it is attached to.
+
+        The bytes with their stored media type and `Content-Disposition: attachment` with the original name;
+        with S3 storage, a 307 to a short-lived presigned URL. The uploader, an admin, any logged-in user for
+        a public file, or the instructor grading a submission it is attached to; 404 for anyone else, so that
+        others' files are not revealed.
+        """
         return send_download(service.download(file_id, current_user()))

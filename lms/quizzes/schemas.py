@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from lms.core.schemas import Decimal2, Integer, UTCDateTime, one_of, positive_int
+from lms.core.schemas import Boolean, Decimal2, DecimalInput, Integer, UTCDateTime, one_of, positive_int
 from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 
 # Bounds that keep values inside their columns (int4, NUMERIC(8,2)), so they are a 422, never a 500.
-MAX_QUESTION_POINTS = Decimal("1000")
+MAX_QUESTION_POINTS = 1000
 
 
 # --- quizzes -----------------------------------------------------------------------------------
@@ -55,11 +55,11 @@ class QuizCreateSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
     quiz_type = ma.fields.String(load_default="graded", validate=one_of(*QUIZ_TYPES))
     time_limit_minutes = Integer(allow_none=True, validate=positive_int)
-    passing_score = Decimal2(load_default=Decimal("70"), validate=ma.validate.Range(min=0, max=100))
+    passing_score = DecimalInput(minimum=0, maximum=100, load_default=Decimal("70"))
     max_attempts = Integer(allow_none=True, validate=positive_int)
-    shuffle_questions = ma.fields.Boolean(load_default=True)
-    shuffle_options = ma.fields.Boolean(load_default=True)
-    show_correct_answers = ma.fields.Boolean(load_default=True)
+    shuffle_questions = Boolean(load_default=True)
+    shuffle_options = Boolean(load_default=True)
+    show_correct_answers = Boolean(load_default=True)
 
 
 class QuizUpdateSchema(ma.Schema):
@@ -70,12 +70,12 @@ class QuizUpdateSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
     quiz_type = ma.fields.String(allow_none=True, validate=one_of(*QUIZ_TYPES))
     time_limit_minutes = Integer(allow_none=True, validate=positive_int)
-    passing_score = Decimal2(allow_none=True, validate=ma.validate.Range(min=0, max=100))
+    passing_score = DecimalInput(minimum=0, maximum=100, allow_none=True)
     max_attempts = Integer(allow_none=True, validate=positive_int)
-    shuffle_questions = ma.fields.Boolean(allow_none=True)
-    shuffle_options = ma.fields.Boolean(allow_none=True)
-    show_correct_answers = ma.fields.Boolean(allow_none=True)
-    is_published = ma.fields.Boolean(allow_none=True)
+    shuffle_questions = Boolean(allow_none=True)
+    shuffle_options = Boolean(allow_none=True)
+    show_correct_answers = Boolean(allow_none=True)
+    is_published = Boolean(allow_none=True)
 
 
 # --- questions ---------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ class QuizUpdateSchema(ma.Schema):
 class OptionSchema(ma.Schema):
     option_id = ma.fields.String(load_default=lambda: str(uuid.uuid4()), validate=ma.validate.Length(min=1, max=100))
     option_text = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
-    is_correct = ma.fields.Boolean(load_default=False)
+    is_correct = Boolean(load_default=False)
 
 
 class PublicOptionSchema(ma.Schema):
@@ -91,13 +91,10 @@ class PublicOptionSchema(ma.Schema):
     option_text = ma.fields.String()
 
 
-points_range = ma.validate.Range(min=0, max=MAX_QUESTION_POINTS)
-
-
 class QuestionCreateSchema(ma.Schema):
     question_text = ma.fields.String(required=True, validate=ma.validate.Length(min=3))
     question_type = ma.fields.String(required=True, validate=one_of(*QUESTION_TYPES))
-    points = Decimal2(load_default=Decimal("1"), validate=points_range)
+    points = DecimalInput(minimum=0, maximum=MAX_QUESTION_POINTS, load_default=Decimal("1"))
     explanation = ma.fields.String(allow_none=True)
     options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
     correct_answer = ma.fields.String(allow_none=True)
@@ -109,7 +106,7 @@ class QuestionUpdateSchema(ma.Schema):
 
     question_text = ma.fields.String(validate=ma.validate.Length(min=3))
     question_type = ma.fields.String(validate=one_of(*QUESTION_TYPES))
-    points = Decimal2(validate=points_range)
+    points = DecimalInput(minimum=0, maximum=MAX_QUESTION_POINTS)
     explanation = ma.fields.String(allow_none=True)
     options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
     correct_answer = ma.fields.String(allow_none=True)

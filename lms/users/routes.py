@@ -19,7 +19,11 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     @login_required
     def get(self):
-        """The authenticated user."""
+        """The authenticated user.
+
+        The account the bearer token belongs to (the same as `GET /auth/me`). 401 for a missing, expired or
+        revoked token, or a deactivated account.
+        """
         return current_user()
 
 
@@ -30,7 +34,11 @@ class UserList(MethodView):
     @blp.response(200, page_schema(UserSchema))
     @require_roles(Role.ADMIN)
     def get(self, args):
-        """Users, newest first, optionally of one role or matching a search text (admins)."""
+        """Users, newest first, optionally of one role or matching a search text (admins).
+
+        Admins only (403 for others). Paged with `page` and `page_size`; `role` filters exactly and `search`
+        matches a part of the e-mail or full name, case-insensitively.
+        """
         return service.list_users(args)
 
     @blp.doc(operationId="createUser")
@@ -39,7 +47,11 @@ class UserList(MethodView):
     @blp.answers(409)
     @require_roles(Role.ADMIN)
     def post(self, data):
-        """Create a student or an instructor (admins; admin accounts come from the CLI)."""
+        """Create a student or an instructor (admins; admin accounts come from the CLI).
+
+        Admins only (403 for others, and for the role `admin`: further admins are made with `flask create-
+        admin`). 409 when the e-mail is registered.
+        """
         return service.create_user(data)
 
 
@@ -50,14 +62,24 @@ class UserItem(MethodView):
     @blp.answers(404)
     @require_roles(Role.ADMIN)
     def get(self, user_id):
-        """One user (admins)."""
+        """One user (admins).
+
+        Admins only (403 for others); 404 for an unknown id.
+        """
         return service.get_user(user_id)
 
     @blp.doc(operationId="updateUser")
+
+    @blp.examples(request={"role": "instructor", "is_active": True})
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.answers(404, 409)
     @require_roles(Role.ADMIN)
     def patch(self, changes, user_id):
-        """Change a user's name, role, password or active state (admins); `null` leaves a field as it is."""
+        """Change a user's name, role, password or active state (admins); `null` leaves a field as it is.
+
+        Admins only. Only the fields sent change, and `null` leaves a field as it is. A new password or
+        deactivation revokes every token of the user. 403 for the role `admin` or a role change of an admin;
+        409 when it would deactivate the last active admin.
+        """
         return service.update_user(user_id, changes)

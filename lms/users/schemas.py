@@ -8,8 +8,8 @@ import marshmallow as ma
 from email_validator import EmailNotValidError, validate_email
 
 from lms.core.pagination import PageQuerySchema
-from lms.core.schemas import UTCDateTime, one_of
-from lms.core.security import PASSWORD_MAX_BYTES, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, password_too_long
+from lms.core.schemas import Boolean, UTCDateTime, one_of
+from lms.core.security import PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, password_too_long
 from lms.users.models import ROLES
 
 
@@ -36,10 +36,14 @@ def _fits_bcrypt(password: str) -> None:
 
 
 def new_password_field(**kwargs) -> ma.fields.String:
-    """A password being set: 8–128 characters and at most 72 UTF-8 bytes (bcrypt's limit, §5.17)."""
+    """A password being set: 8 characters or more and at most 72 bytes in UTF-8 (bcrypt's limit,
+    §5.17). The document's maxLength of 72 characters is the byte limit for ASCII; JSON Schema
+    counts characters, so the description names the byte rule."""
     return ma.fields.String(
-        validate=[ma.validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH), _fits_bcrypt],
-        metadata={"format": "password", "description": "8 to 128 characters, at most 72 bytes in UTF-8"},
+        validate=[ma.validate.Length(min=PASSWORD_MIN_LENGTH), _fits_bcrypt],
+        metadata={"format": "password", "maxLength": PASSWORD_MAX_BYTES, "description": (
+            f"At least {PASSWORD_MIN_LENGTH} characters and at most {PASSWORD_MAX_BYTES} bytes of UTF-8 "
+            f"(bcrypt's limit: {PASSWORD_MAX_BYTES} ASCII characters, fewer with accents or other scripts)")},
         **kwargs,
     )
 
@@ -80,7 +84,7 @@ class UserUpdateSchema(ma.Schema):
     full_name = full_name_field(allow_none=True)
     role = ma.fields.String(allow_none=True, validate=one_of(*ROLES))
     password = new_password_field(allow_none=True)
-    is_active = ma.fields.Boolean(allow_none=True)
+    is_active = Boolean(allow_none=True)
 
 
 class UserListQuerySchema(PageQuerySchema):

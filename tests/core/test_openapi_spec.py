@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from openapi_spec_validator import validate
 
 OPERATIONS = {"get", "put", "post", "patch", "delete"}
@@ -115,3 +116,118 @@ def test_registration_offers_only_the_roles_a_sign_up_can_have(spec):
 def test_component_names_do_not_repeat_a_word(spec):
     doubled = [name for name in spec["components"]["schemas"] if re.search(r"([A-Z][a-z]+)\1", name)]
     assert doubled == []
+
+
+# --- words and examples (issue 15, item 4) ------------------------------------------------------
+
+def test_every_operation_has_a_description_beyond_its_summary(spec):
+    missing = [f"{method.upper()} {path}" for path, method, operation in operations(spec)
+               if len(operation.get("description", "")) < 40]
+    assert missing == []
+
+
+def test_every_path_parameter_is_described(spec):
+    undescribed = [f"{path} {parameter['name']}" for path, item in spec["paths"].items()
+                   for parameter in item.get("parameters", []) if not parameter.get("description")]
+    assert undescribed == []
+
+
+def _validator(spec, schema, validator_class):
+    """A validator of `schema` whose `#/components/...` references resolve in the document."""
+    return validator_class({**schema, "components": spec["components"]},
+                           format_checker=validator_class.FORMAT_CHECKER)
+
+
+def request_examples(spec):
+    for path, method, operation in operations(spec):
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            yield f"{method.upper()} {path} {media_type}", content
+
+
+def response_examples(spec):
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if status.startswith("2") and "application/json" in response.get("content", {}):
+                yield f"{method.upper()} {path} {status}", response["content"]["application/json"]
+
+
+def test_every_request_body_has_an_example_valid_against_its_schema(spec):
+    problems = []
+    for where, content in request_examples(spec):
+        if "example" not in content:
+            problems.append(f"{where}: no example")
+            continue
+        validator = _validator(spec, content["schema"], OAS30WriteValidator)
+        problems += [f"{where}: {error.message}" for error in validator.iter_errors(content["example"])]
+    assert problems == []
+
+
+def test_every_json_answer_has_an_example_valid_against_its_schema(spec):
+    problems = []
+    for where, content in response_examples(spec):
+        if "example" not in content:
+            problems.append(f"{where}: no example")
+            continue
+        validator = _validator(spec, content["schema"], OAS30ReadValidator)
+        problems += [f"{where}: {error.message}" for error in validator.iter_errors(content["example"])]
+    assert problems == []
+
+
+def test_the_operations_without_a_json_answer_answer_nothing_or_a_file(spec):
+    """So that every operation that answers JSON is covered by the example test above."""
+    with_json = {where.rsplit(" ", 1)[0] for where, _content in response_examples(spec)}
+    others = {f"{method.upper()} {path}": operation for path, method, operation in operations(spec)
+              if f"{method.upper()} {path}" not in with_json}
+    for name, operation in others.items():
+        successes = {status: response for status, response in operation["responses"].items() if status.startswith("2")}
+        assert successes, name
+        for status, response in successes.items():
+            assert status == "204" or set(response.get("content", {})) <= {"application/pdf",
+                                                                            "application/octet-stream"}, name
+
+
+# --- the response envelope (issue 15, item 6) ---------------------------------------------------
+
+@pytest.fixture
+def enveloped_spec(make_app):
+    return make_app(API_RESPONSE_ENVELOPE_ENABLED=True).test_client().get("/openapi.json").json
+
+
+def test_with_the_envelope_on_the_document_describes_the_wrapped_answers(spec, enveloped_spec):
+    def answer(document, path, method, status):
+        return document["paths"][f"/api/v1{path}"][method]["responses"][status]["content"]["application/json"]
+
+    wrapped = answer(enveloped_spec, "/courses", "get", "200")
+    assert wrapped["schema"]["properties"]["data"] == answer(spec, "/courses", "get", "200")["schema"]
+    assert wrapped["schema"]["required"] == ["success", "data", "message"]
+    assert wrapped["example"]["data"] == answer(spec, "/courses", "get", "200")["example"]
+    for path in ("/health", "/ready"):  # served unwrapped, documented unwrapped
+        assert answer(enveloped_spec, path, "get", "200") == answer(spec, path, "get", "200")
+    tokens = enveloped_spec["paths"]["/api/v1/auth/token"]["post"]["responses"]["200"]["content"]
+    assert tokens["application/json"]["schema"] == {"$ref": "#/components/schemas/Tokens"}
+    errors = enveloped_spec["paths"]["/api/v1/courses"]["post"]["responses"]["422"]
+    assert errors == {"$ref": "#/components/responses/UNPROCESSABLE_ENTITY"}  # errors are never wrapped
+    test_every_json_answer_has_an_example_valid_against_its_schema(enveloped_spec)
+
+
+def test_with_the_envelope_on_real_answers_validate_against_the_document(app, client, monkeypatch, enveloped_spec,
+                                                                         auth_headers, instructor, student,
+                                                                         make_course):
+    monkeypatch.setitem(app.config, "API_RESPONSE_ENVELOPE_ENABLED", True)
+    course = make_course(instructor)
+    samples = [
+        ("post", "/auth/register", {"json": {"email": "wrapped@example.com", "password": "correct-horse-42",
+                                             "full_name": "Wrapped Reader"}}),
+        ("get", "/auth/me", {"headers": auth_headers(student)}),
+        ("get", "/courses", {}),
+        ("get", "/courses/{course_id}", {}),
+        ("post", "/enrollments", {"headers": auth_headers(student), "json": {"course_id": str(course.id)}}),
+        ("get", "/health", {}),
+    ]
+    for method, path, request in samples:
+        response = client.open(f"/api/v1{path.replace('{course_id}', str(course.id))}", method=method.upper(),
+                               **request)
+        documented = enveloped_spec["paths"][f"/api/v1{path}"][method]["responses"][str(response.status_code)]
+        validator = _validator(enveloped_spec, documented["content"]["application/json"]["schema"],
+                               OAS30ReadValidator)
+        assert [error.message for error in validator.iter_errors(response.get_json())] == [], f"{method} {path}"
