@@ -28,7 +28,7 @@ PATH_PARAMETERS = {
     "enrollment_id": "The enrollment's id (from `POST /enrollments` or `GET /enrollments/my-courses`)",
     "quiz_id": "The quiz's id",
     "question_id": "The question's id",
-    "attempt_id": "The attempt's id (from `POST /quizzes/{quiz_id}/attempts/start`)",
+    "attempt_id": "The attempt's id (from `POST /quizzes/{quiz_id}/attempts`)",
     "instructor_id": "The instructor's user id",
     "file_id": "The file's id (the last segment of its `file_url`)",
     "certificate_id": "The certificate's id",
