@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import load_config
 from lms.core import http
-from lms.core.api import reject_invalid_path_values
+from lms.core.api import reject_invalid_path_values, reject_methods_fixed_paths_lack
 from lms.core.auth import configure_jwt
 from lms.core.cache import cache_settings
 from lms.core.db import add_read_engine, engines_of, ping_idle_connections
@@ -84,8 +84,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     configure_jwt(app)
     # Before-request hooks run in this order: request id and clock, the rate limiter (outermost,
-    # §1.6), the view's access check (401/403 before any validation, §5.31), the body and
-    # query guards, then the path parameters.
+    # §1.6), a method a fixed path lacks (405), the view's access check (401/403 before any
+    # validation, §5.31), the body and query guards, then the path parameters.
     app.before_request(http.start_request)
     app.before_request(announce_reads_ahead)  # what the limiter's round trip reads too
     init_rate_limits(app)
@@ -111,6 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     app.session_interface = http.NoCookieSession()
+    app.before_request(reject_methods_fixed_paths_lack)
     app.before_request(check_access_before_parsing)
     app.before_request(http.guard_request)
     app.before_request(reject_invalid_path_values)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import pytest
 import schemathesis
@@ -209,3 +210,25 @@ def test_no_hostile_value_in_a_json_body_gets_a_server_error(client, auth_header
         if response.status_code >= 500:
             server_errors.append(f"{method.upper()} {url} {body}: {response.status_code}")
     assert server_errors == []
+
+
+# --- methods the document does not list ------------------------------------------------------------
+
+def _filled(path: str) -> str:
+    """A concrete URL of a documented path: a fresh UUID for each id, a word for slugs and numbers."""
+    return re.sub(r"\{([^}]+)\}", lambda match: str(uuid.uuid4()) if match.group(1).endswith("_id") else "sample",
+                  path)
+
+
+def test_a_method_the_document_does_not_list_is_405_with_the_documented_methods_in_allow(client):
+    spec = client.get("/openapi.json").get_json()
+    wrong = []
+    for path, item in spec["paths"].items():
+        documented = {method.upper() for method in item if method in HTTP_METHODS}
+        url = _filled(path)
+        for method in sorted({method.upper() for method in HTTP_METHODS} - documented):
+            response = client.open(url, method=method)
+            allowed = set(response.headers.get("Allow", "").replace(" ", "").split(",")) - {"HEAD", "OPTIONS", ""}
+            if response.status_code != 405 or allowed != documented:
+                wrong.append(f"{method} {path}: {response.status_code}, Allow {sorted(allowed)}")
+    assert wrong == [], "\n".join(wrong)

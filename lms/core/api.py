@@ -248,21 +248,28 @@ class UUIDConverter(BaseConverter):
         return str(value)
 
 
-def reject_invalid_path_values() -> None:
-    """`before_request`: a path parameter that failed to parse answers 422, unless the path is a
-    fixed one (`/users/me`) that lacks the method: that is a 405 whose `Allow` lists only the
-    methods of the routes the path really matches (routing's would add the id route's)."""
+def reject_methods_fixed_paths_lack() -> None:
+    """`before_request`, ahead of the access check: a fixed path (`/users/me`) that lacks the
+    method is a 405 for every caller, not the 401 or 422 of the id route (`/users/{user_id}`) that
+    shadows it; its `Allow` lists only the methods of the routes the path really matches (routing's
+    would add the id route's)."""
     if isinstance(request.routing_exception, MethodNotAllowed):
         request.routing_exception.valid_methods = (sorted(_methods_of_fixed_paths())
                                                    or request.routing_exception.valid_methods)
+    values = request.view_args
+    if values and any(isinstance(value, InvalidPathValue) for value in values.values()):
+        other_methods = _methods_of_fixed_paths()
+        if other_methods:
+            raise MethodNotAllowed(valid_methods=sorted(other_methods))
+
+
+def reject_invalid_path_values() -> None:
+    """`before_request`: a path parameter that failed to parse answers 422."""
     values = request.view_args
     if not values:
         return
     bad = [name for name, value in values.items() if isinstance(value, InvalidPathValue)]
     if bad and request.url_rule is not None:
-        other_methods = _methods_of_fixed_paths()
-        if other_methods:  # `PATCH /users/me` is a method the fixed path lacks, not a bad id
-            raise MethodNotAllowed(valid_methods=sorted(other_methods))
         detail = [{"loc": ["path", name], "msg": "Input should be a valid UUID", "type": "uuid_parsing"}
                   for name in bad]
         abort(errors.error_response(422, detail))
