@@ -93,8 +93,7 @@ def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
     - a bound that excludes its value (`Range(min=0, min_inclusive=False)`) as `exclusiveMinimum`;
     - a decimal's bounds, which apispec writes as non-standard `x-minimum` on a string, belong to the
       field's own documentation (`Decimal2.documentation`);
-    - a field whose null the service refuses (`NULL_REFUSED`) is not nullable;
-    - a nullable enumeration lists null among its values, as marshmallow's `OneOf` does for requests."""
+    - a field whose null the service refuses (`NULL_REFUSED`) is not nullable."""
     if isinstance(field, Decimal2):
         ret.pop("x-minimum", None)
         ret.pop("x-maximum", None)
@@ -108,8 +107,27 @@ def _bounds_and_nulls(_converter, field, ret: dict) -> dict:
         ret.pop("nullable", None)
         if "enum" in ret:
             ret["enum"] = [value for value in ret["enum"] if value is not None]
-    if ret.get("nullable") and "enum" in ret and None not in ret["enum"]:
-        ret["enum"] = [*ret["enum"], None]  # OpenAPI 3.0.3: `nullable` does not extend an `enum`
+    return {}
+
+
+def _nullable_enumeration(converter, field, ret: dict) -> dict:
+    """A nullable enumeration as a named enum component (`DifficultyLevel`, after the field) or null:
+    `anyOf: [$ref, {enum: [null]}]`. Written inline, OpenAPI 3.0.3 needs null among the enum's values
+    (`nullable` does not extend an `enum`), and client generators then emit several copies of the
+    enum for each field; `allOf: [$ref]` with `nullable` would not admit null at all. This form
+    validates null and gives generators one enum type, optional where the field is."""
+    if not (ret.get("nullable") and "enum" in ret):
+        return {}
+    name = field.metadata.get("enum_name") or "".join(part.title() for part in field.name.split("_"))
+    enumeration = {"type": ret.pop("type", "string"), "enum": [value for value in ret.pop("enum") if value is not None]}
+    schemas = converter.spec.components.schemas
+    if name not in schemas:
+        converter.spec.components.schema(name, enumeration)
+    elif schemas[name] != enumeration:
+        raise ValueError(f"two nullable enumerations named {name} differ: name one with metadata enum_name")
+    ret.pop("nullable")
+    ret["anyOf"] = [{"$ref": f"#/components/schemas/{name}"},
+                    {"type": enumeration["type"], "nullable": True, "enum": [None]}]
     return {}
 
 
@@ -154,6 +172,7 @@ class Api(flask_smorest.Api):
         self.register_converter(UUIDConverter, lambda _converter: {"type": "string", "format": "uuid"})
         self.ma_plugin.converter.add_attribute_function(_nullable_reference)
         self.ma_plugin.converter.add_attribute_function(_bounds_and_nulls)
+        self.ma_plugin.converter.add_attribute_function(_nullable_enumeration)
         self.spec.options["security"] = BEARER_SECURITY
         self.spec.options["servers"] = [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
         self.spec.options.setdefault("info", {})["description"] = API_DESCRIPTION

@@ -86,7 +86,7 @@ def test_the_document_names_its_server_and_describes_the_api_and_every_tag(spec,
 def test_every_property_of_every_schema_has_a_type_or_a_reference(spec):
     untyped = [f"{name}.{prop}" for name, schema in spec["components"]["schemas"].items()
                for prop, definition in schema.get("properties", {}).items()
-               if not {"type", "$ref", "allOf", "oneOf"} & set(definition)]
+               if not {"type", "$ref", "allOf", "oneOf", "anyOf"} & set(definition)]
     assert untyped == []
 
 
@@ -231,3 +231,19 @@ def test_with_the_envelope_on_real_answers_validate_against_the_document(app, cl
         validator = _validator(enveloped_spec, documented["content"]["application/json"]["schema"],
                                OAS30ReadValidator)
         assert [error.message for error in validator.iter_errors(response.get_json())] == [], f"{method} {path}"
+
+
+def test_a_nullable_enumeration_is_one_named_enum_or_null(spec):
+    """Inline, a nullable enum must list null among its values, and generators then emit several
+    enum types per field; as a reference to one component or null, a client gets one enum type."""
+    schemas = spec["components"]["schemas"]
+    inline_nulls = [f"{name}.{prop}" for name, schema in schemas.items()
+                    for prop, definition in schema.get("properties", {}).items()
+                    if None in definition.get("enum", [])]
+    assert inline_nulls == []
+    references = {schemas[name]["properties"]["difficulty_level"]["anyOf"][0]["$ref"]
+                  for name in ("Course", "CourseCreate", "CourseUpdate")}
+    assert references == {"#/components/schemas/DifficultyLevel"}
+    assert schemas["DifficultyLevel"] == {"type": "string", "enum": ["beginner", "intermediate", "advanced"]}
+    assert schemas["Course"]["properties"]["difficulty_level"]["anyOf"][1] == {
+        "type": "string", "nullable": True, "enum": [None]}
