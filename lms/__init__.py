@@ -54,7 +54,7 @@ CONTENT_SECURITY_POLICY = {
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
+    app = http.Application(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"),
                 static_folder=None)
     settings = load_config(config, instance_path=Path(app.instance_path))
     app.config.update(settings)

@@ -100,8 +100,11 @@ def postgres_database(base_url: str):
 
 @contextmanager
 def claimed_redis_database(base_url: str):
-    """Claim a Redis database number no other concurrent run holds; flushed before and after."""
-    control = redis.Redis.from_url(base_url)
+    """Claim a Redis database number no other concurrent run holds; flushed before and after.
+
+    The claims live in database 0 of the server, whichever database `base_url` names, so runs given
+    different base databases still never claim the same number."""
+    control = redis.Redis.from_url(urlunsplit(urlsplit(base_url)._replace(path="/0")))
     token = uuid.uuid4().hex
     for number in range(1, 16):
         if control.set(f"lms-test-claim:{number}", token, nx=True, ex=3600):
@@ -226,6 +229,26 @@ def lessons_of(course: Course) -> list[Lesson]:
 
 
 # --- requests, jobs, races -----------------------------------------------------------------------
+
+@contextmanager
+def redis_commands_sent():
+    """The commands (pipelines count once) sent to any Redis while the block runs: its round trips."""
+    import redis.connection
+
+    sent: list[bytes] = []
+    connection_class = redis.connection.AbstractConnection
+    send = connection_class.send_packed_command
+
+    def counting_send(connection, command, *args, **kwargs):
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    connection_class.send_packed_command = counting_send
+    try:
+        yield sent
+    finally:
+        connection_class.send_packed_command = send
+
 
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header that carries this token."""

@@ -31,6 +31,27 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class Application(Flask):
+    """Flask, with the sync check of each hook and view done once per function.
+
+    Flask asks `inspect.iscoroutinefunction` about every hook and the view on every request (about
+    20 calls); the answer never changes for a function, so it is remembered (no view here is async).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Any) -> Any:
+        try:
+            return self._sync_callables[func]
+        except KeyError:
+            made_sync = self._sync_callables[func] = super().ensure_sync(func)
+            return made_sync
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 class NoCookieSession(SessionInterface):
     """The API keeps no cookie session (callers send bearer tokens): nothing to open or save."""
 

@@ -9,6 +9,7 @@ ProxyFix derives from `TRUSTED_PROXY_COUNT` proxies.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -20,6 +21,8 @@ from lms.core.auth import bearer_token, decode_token_of_type
 from lms.core.errors import AppError
 from lms.core.extensions import limiter
 from lms.core.redis import keep_read_ahead, reads_ahead
+
+log = logging.getLogger(__name__)
 
 EXEMPT_PATHS = {"/", "/docs", "/openapi.json"}
 EXEMPT_SUFFIXES = ("/health", "/ready")
@@ -112,7 +115,7 @@ def limiter_settings(config: dict) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": options,
         "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_APPLICATION": f"{config['RATE_LIMIT_REQUESTS_PER_MINUTE']} per {window} seconds",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,  # `_add_rate_limit_headers` writes them
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "ratelimit",
@@ -126,26 +129,42 @@ def _exempt() -> bool:
 
 
 def init_rate_limits(app: Flask) -> None:
-    # after_request hooks run in reverse order of registration: registered first, this one runs
-    # after the limiter has written its X-RateLimit-* headers.
-    app.after_request(_add_standard_rate_limit_headers)
+    # The limiter's own header writing is off (`limiter_settings`): this hook writes every rate-limit
+    # header at once. Registered before the limiter, so it runs after the limiter's after-request work.
+    app.after_request(_add_rate_limit_headers)
     limiter.init_app(app)
     limiter.request_filter(_exempt)
 
 
-def _add_standard_rate_limit_headers(response: Response) -> Response:
-    """Mirror the limiter's X-RateLimit-* headers as the IETF RateLimit-* ones (contract §5.21).
+def _add_rate_limit_headers(response: Response) -> Response:
+    """The headers of the limit that applied to this request (contract §1.6 and §5.21).
 
-    `X-RateLimit-Reset` is an epoch time (the existing API's form); `RateLimit-Reset` is the number
-    of seconds until the window resets, as the IETF draft defines it.
+    `X-RateLimit-Limit`/`-Remaining`/`-Reset` (an epoch time, the existing API's form), the IETF
+    draft's `RateLimit-*` (`RateLimit-Reset` in seconds until the window resets) and `Retry-After`
+    in seconds, which a lockout that set its own longer wait keeps.
     """
-    for name in ("Limit", "Remaining"):
-        value = response.headers.get(f"X-RateLimit-{name}")
-        if value is not None:
-            response.headers[f"RateLimit-{name}"] = value
-    reset_at = response.headers.get("X-RateLimit-Reset")
-    if reset_at is not None and reset_at.isdigit():
-        response.headers["RateLimit-Reset"] = str(max(0, int(reset_at) - int(time.time())))
+    applied = limiter.current_limit if limiter.enabled else None
+    if applied is None:
+        return response
+    try:
+        reset_at, remaining = applied.reset_at, applied.remaining
+    except Exception as exc:  # noqa: BLE001 - the store failed after the hit was counted: no headers
+        log.warning("rate-limit headers skipped: %s", exc)
+        return response
+    now = int(time.time())
+    wait_until = reset_at
+    lockout_wait = response.headers.get("Retry-After")
+    if lockout_wait is not None and lockout_wait.isdigit():
+        wait_until = max(reset_at, now + int(lockout_wait))
+    limit, left = str(applied.limit.amount), str(remaining)
+    headers = response.headers
+    headers["X-RateLimit-Limit"] = limit
+    headers["X-RateLimit-Remaining"] = left
+    headers["X-RateLimit-Reset"] = str(reset_at)
+    headers["RateLimit-Limit"] = limit
+    headers["RateLimit-Remaining"] = left
+    headers["RateLimit-Reset"] = str(max(0, reset_at - now))
+    headers["Retry-After"] = str(max(0, wait_until - now))
     return response
 
 

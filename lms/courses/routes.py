@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from flask import request
 from flask.views import MethodView
 
 from lms.core.api import Blueprint, answers_with_etag
-from lms.core.cache import cached_json_response
+from lms.core.auth import bearer_token
+from lms.core.cache import cached_json_response, read_cached_answer_ahead
 from lms.core.http import etagged_json_response
 from lms.core.permissions import Permission, current_user, login_optional, login_required, require_permissions
 from lms.courses import service
@@ -29,6 +31,20 @@ lessons_blp = Blueprint("lessons", __name__, url_prefix="/",
                         description="The lessons of a course, in order; content only for enrolled students and staff")
 
 
+def _cached_answer_to_read_ahead() -> str | None:
+    """The cached answer a course read, or an anonymous catalog read, looks up first."""
+    if request.method != "GET":
+        return None
+    if request.endpoint == "courses.CourseItem":
+        return service.course_cache_key(request.view_args["course_id"])
+    if request.endpoint == "courses.CourseList" and bearer_token() is None:
+        return service.catalog_cache_key(service.catalog_scope(None, mine=False), list(request.args.items(multi=True)))
+    return None
+
+
+read_cached_answer_ahead(_cached_answer_to_read_ahead)
+
+
 @blp.route("")
 class CourseList(MethodView):
     @blp.doc(operationId="listCourses")
@@ -47,7 +63,7 @@ class CourseList(MethodView):
         for a short time).
         """
         scope = service.catalog_scope(current_user(), args["mine"])
-        return cached_json_response(service.catalog_cache_key(scope, args),
+        return cached_json_response(service.catalog_cache_key(scope, list(request.args.items(multi=True))),
                                     lambda: CoursePageSchema().dump(service.list_courses(args, scope)),
                                     group=service.CATALOG_CACHE_GROUP)
 

@@ -194,9 +194,9 @@ def catalog_scope(user: User | None, mine: bool) -> CatalogScope:
     return CatalogScope(published_only=user is None or not user.is_admin)
 
 
-def catalog_cache_key(scope: CatalogScope, args: dict[str, Any]) -> str:
-    """Every query parameter and the viewer's scope are part of the key (§5.2)."""
-    query = json.dumps(args, sort_keys=True, default=str)
+def catalog_cache_key(scope: CatalogScope, query: list[tuple[str, str]]) -> str:
+    """Every query parameter as sent and the viewer's scope are part of the key (§5.2)."""
+    query = json.dumps(sorted(query))
     return f"{CATALOG_CACHE_GROUP}:{scope.cache_part}:{hashlib.sha256(query.encode()).hexdigest()}"
 
 

@@ -18,7 +18,7 @@ from lms.auth import service
 from lms.auth.models import RefreshToken
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from tests.helpers import API, PASSWORD, bearer, run_concurrently
+from tests.helpers import API, PASSWORD, bearer, redis_commands_sent, run_concurrently
 
 INVALID_REFRESH = {"detail": "Refresh token is invalid or revoked"}
 REVOKED = {"detail": "Token has been revoked"}
@@ -419,26 +419,18 @@ def test_a_logout_on_one_instance_is_seen_by_another_sharing_redis(app, make_app
 
 @pytest.mark.redis
 @pytest.mark.real_commits
-def test_a_known_token_is_checked_for_revocation_in_the_rate_limiters_round_trip(app, make_app, make_user,
-                                                                                 monkeypatch):
+def test_a_known_token_is_checked_for_revocation_in_the_rate_limiters_round_trip(app, make_app, make_user):
     """Once an instance has verified a token, each request reads its revocation entry together with
     the rate-limit counter: one Redis round trip, and a revocation is still seen at once."""
-    import redis.connection
-
     user = make_user()
     limited_instance = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_REQUESTS_PER_MINUTE=1000).test_client()
     with app.test_client() as this_instance:
         tokens = this_instance.post(f"{API}/auth/login",
                                     json={"email": user.email, "password": PASSWORD}).get_json()["tokens"]
         assert me(limited_instance, tokens["access_token"]).status_code == 200  # verified from now on
-        sent = []
-        send = redis.connection.AbstractConnection.send_packed_command
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
-                            lambda connection, command, *args, **kwargs: (sent.append(command),
-                                                                          send(connection, command, *args, **kwargs))[1])
-        assert me(limited_instance, tokens["access_token"]).status_code == 200
+        with redis_commands_sent() as sent:
+            assert me(limited_instance, tokens["access_token"]).status_code == 200
         assert len(sent) == 1
-        monkeypatch.undo()
 
         assert logout(this_instance, tokens).status_code == 204
 

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from lms.courses.models import Course
 from lms.core.extensions import db
-from tests.helpers import API
+from tests.helpers import API, PASSWORD, bearer, redis_commands_sent
 
 CATALOG = f"{API}/courses"
 
@@ -274,3 +274,26 @@ def test_an_anonymous_catalog_page_costs_two_statements_then_none_while_cached(c
 
     assert again.get_json() == first.get_json()
     assert again.headers["ETag"] == first.headers["ETag"]
+
+
+@pytest.mark.redis
+@pytest.mark.real_commits
+def test_a_cached_page_or_course_is_read_in_the_rate_limiters_round_trip(make_app, catalog, instructor):
+    """While cached, an anonymous catalog page or a course costs one Redis round trip: its GET rides
+    with the rate-limit counter (`lms.core.redis`, reads sent ahead), and a write is still seen next."""
+    limited = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_REQUESTS_PER_MINUTE=1000).test_client()
+    course = catalog["own_published"]
+    for path in (f"{CATALOG}?page=1&page_size=20", f"{CATALOG}/{course.id}"):
+        first = limited.get(path)
+        with redis_commands_sent() as sent:
+            again = limited.get(path)
+
+        assert len(sent) == 1
+        assert (again.status_code, again.get_data()) == (200, first.get_data())
+
+    token = limited.post(f"{API}/auth/login", json={"email": instructor.email, "password": PASSWORD}).get_json()
+    renamed = limited.patch(f"{CATALOG}/{course.id}", json={"title": "Renamed"},
+                            headers=bearer(token["tokens"]["access_token"]))
+    assert renamed.status_code == 200
+    assert limited.get(f"{CATALOG}/{course.id}").get_json()["title"] == "Renamed"
+    assert "Renamed" in titles(limited.get(f"{CATALOG}?page=1&page_size=20"))
