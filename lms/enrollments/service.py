@@ -116,8 +116,13 @@ def lock_enrollment(enrollment_id: uuid.UUID) -> Enrollment | None:
     """The enrollment, locked until the transaction ends (PostgreSQL): progress writes to one
     enrollment take turns, and each one counts what the previous one committed. NO KEY UPDATE: the
     KEY SHARE locks that inserting progress rows takes do not conflict with it."""
-    return db.session.scalar(select(Enrollment).where(Enrollment.id == enrollment_id)
-                             .with_for_update(key_share=True).execution_options(populate_existing=True))
+    return db.session.scalar(_lock_enrollment_statement(), {"enrollment_id": enrollment_id})
+
+
+@functools.cache
+def _lock_enrollment_statement() -> Select:
+    return (select(Enrollment).where(Enrollment.id == bindparam("enrollment_id"))
+            .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
 @functools.cache

@@ -9,6 +9,7 @@ can win.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 import uuid
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Subquery, and_, func, select, update
+from sqlalchemy import Select, Subquery, Update, and_, bindparam, func, select, update
 from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
@@ -88,18 +89,28 @@ def get_quiz_for_attempting(quiz_id: uuid.UUID, user: User) -> tuple[Course, Qui
     return course, quiz, enrollment
 
 
+@functools.cache
+def _quiz_context_statement(with_attempt: bool) -> Select:
+    """Built once per form (a statement object caches its own cache key): the quiz, its course and
+    the student's enrollment, with the attempt when `with_attempt`."""
+    stmt = (select(Quiz, Course, Enrollment)
+            .join(Course, Course.id == Quiz.course_id)
+            .outerjoin(Enrollment, and_(Enrollment.course_id == Quiz.course_id,
+                                        Enrollment.student_id == bindparam("student_id")))
+            .where(Quiz.id == bindparam("quiz_id")))
+    if with_attempt:
+        stmt = stmt.add_columns(QuizAttempt).outerjoin(QuizAttempt, and_(
+            QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.quiz_id == Quiz.id,
+            QuizAttempt.enrollment_id == Enrollment.id))
+    return stmt
+
+
 def _quiz_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None = None
                   ) -> tuple[Course, Quiz, Enrollment | None, QuizAttempt | None]:
     """`get_quiz_for_attempting`, and with `attempt_id` the caller's own attempt at the quiz by that
     id (None when there is no such attempt of theirs), in the same statement."""
-    stmt = (select(Quiz, Course, Enrollment)
-            .join(Course, Course.id == Quiz.course_id)
-            .outerjoin(Enrollment, and_(Enrollment.course_id == Quiz.course_id, Enrollment.student_id == user.id))
-            .where(Quiz.id == quiz_id))
-    if attempt_id is not None:
-        stmt = stmt.add_columns(QuizAttempt).outerjoin(QuizAttempt, and_(
-            QuizAttempt.id == attempt_id, QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == Enrollment.id))
-    row = db.session.execute(stmt).one_or_none()
+    row = db.session.execute(_quiz_context_statement(with_attempt=attempt_id is not None),
+                             {"quiz_id": quiz_id, "student_id": user.id, "attempt_id": attempt_id}).one_or_none()
     if row is None or not can_read_quiz(row.Quiz, row.Course, user):
         raise NotFound(QUIZ_NOT_FOUND)
     return row.Course, row.Quiz, row.Enrollment, row.QuizAttempt if attempt_id is not None else None
@@ -200,9 +211,13 @@ def publish_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> Quiz:
 
 # --- questions ---------------------------------------------------------------------------------
 
+@functools.cache
+def _quiz_questions_statement() -> Select:
+    return select(Question).where(Question.quiz_id == bindparam("quiz_id")).order_by(Question.order_index)
+
+
 def quiz_questions(quiz_id: uuid.UUID) -> list[Question]:
-    return list(db.session.scalars(
-        select(Question).where(Question.quiz_id == quiz_id).order_by(Question.order_index)))
+    return list(db.session.scalars(_quiz_questions_statement(), {"quiz_id": quiz_id}))
 
 
 def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> list[Question]:
@@ -312,12 +327,19 @@ def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
     A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`.
     """
     closed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "in_progress")
-        .values(status="graded", **values)
-        .returning(QuizAttempt),
+        _close_attempt_statement(tuple(sorted(values))),
+        {"attempt_id": attempt.id, **{f"new_{field}": value for field, value in values.items()}},
         execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
     return closed is not None
+
+
+@functools.cache
+def _close_attempt_statement(fields: tuple[str, ...]) -> Update:
+    """Built once per set of fields written (grading and expiry each have theirs)."""
+    return (update(QuizAttempt)
+            .where(QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.status == "in_progress")
+            .values(status="graded", **{field: bindparam(f"new_{field}") for field in fields})
+            .returning(QuizAttempt))
 
 
 def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
@@ -363,17 +385,22 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
 
 def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> tuple[QuizAttempt | None, int, Decimal | None]:
     """The in-progress attempt (if any), the number of attempts and the quiz's points, in one statement."""
+    current, count, max_score = db.session.execute(
+        _attempts_summary_statement(), {"enrollment_id": enrollment_id, "quiz_id": quiz_id}).one()
+    return current, count or 0, max_score
+
+
+@functools.cache
+def _attempts_summary_statement() -> Select:
+    enrollment_id, quiz_id = bindparam("enrollment_id"), bindparam("quiz_id")
     attempts = select(func.count(QuizAttempt.id)).where(
         QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id).scalar_subquery()
     points = select(func.sum(Question.points)).where(Question.quiz_id == quiz_id).scalar_subquery()
-    current, count, max_score = db.session.execute(
-        select(QuizAttempt, attempts, points)
-        .select_from(Quiz)
-        .outerjoin(QuizAttempt, and_(QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == enrollment_id,
-                                     QuizAttempt.status == "in_progress"))
-        .where(Quiz.id == quiz_id)
-    ).one()
-    return current, count or 0, max_score
+    return (select(QuizAttempt, attempts, points)
+            .select_from(Quiz)
+            .outerjoin(QuizAttempt, and_(QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == enrollment_id,
+                                         QuizAttempt.status == "in_progress"))
+            .where(Quiz.id == quiz_id))
 
 
 def take_quiz(quiz_id: uuid.UUID, user: User) -> QuizToTake:
