@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "lms.files.routes:blp",
     "lms.certificates.routes:blp",
     "lms.assignments.routes:blp",
+    "lms.webhooks.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {

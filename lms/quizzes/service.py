@@ -317,7 +317,10 @@ def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
         .values(status="graded", **values)
         .returning(QuizAttempt),
         execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
-    return closed is not None
+    if closed is None:
+        return False
+    events.emit(events.QUIZ_ATTEMPT_GRADED, attempt=closed)
+    return True
 
 
 def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
@@ -346,13 +349,13 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
             raise Forbidden(IN_PROGRESS_EXISTS)
         expire_attempt(current, now)
     if quiz.max_attempts is not None and attempts_so_far >= quiz.max_attempts:
-        db.session.commit()  # keep the expiry of an overdue attempt
+        commit()  # keep the expiry of an overdue attempt
         raise Forbidden(MAX_ATTEMPTS_REACHED)
     attempt = QuizAttempt(quiz_id=quiz.id, enrollment_id=enrollment.id, attempt_number=attempts_so_far + 1,
                           status="in_progress", started_at=now, max_score=max_score or Decimal("0"))
     db.session.add(attempt)
     try:
-        db.session.commit()
+        commit()
     except IntegrityError:
         db.session.rollback()
         if _attempts_summary(enrollment.id, quiz.id)[0] is not None:
@@ -414,7 +417,7 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     deadline = deadline_of(attempt, quiz)
     if deadline is not None and now > deadline:
         expire_attempt(attempt, now)
-        db.session.commit()
+        commit()
         raise Forbidden(TIME_LIMIT_EXCEEDED)
 
     questions = quiz_questions(quiz.id)
