@@ -150,6 +150,8 @@ def record_outcome(delivery_id: uuid.UUID, outcome: outbound.Outcome) -> None:
     """Success ends the delivery; a failure schedules the next attempt or, after the last, fails it.
     The endpoint remembers since when it fails, and is disabled after failing for DISABLE_AFTER."""
     delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
+    if delivery is None:
+        return  # its endpoint was deleted while the request was out
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id, populate_existing=True)
     now = utcnow()
     delivery.last_status_code = outcome.status_code

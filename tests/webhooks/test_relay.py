@@ -333,3 +333,14 @@ def test_the_body_is_the_event_as_stored(client, auth_headers, student, course, 
     (event,) = db.session.scalars(select(OutboxEvent))
     assert json.loads(request.body) == event.payload
     assert request.headers["content-type"] == "application/json"
+
+
+def test_an_outcome_for_an_endpoint_deleted_meanwhile_is_dropped(failing_delivery):
+    endpoint, delivery = failing_delivery
+    delivery_id = delivery.id
+    db.session.delete(endpoint)
+    db.session.commit()
+
+    relay.record_outcome(delivery_id, Outcome(200))
+
+    assert db.session.get(WebhookDelivery, delivery_id) is None
