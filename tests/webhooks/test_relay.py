@@ -341,6 +341,6 @@ def test_an_outcome_for_an_endpoint_deleted_meanwhile_is_dropped(failing_deliver
     db.session.delete(endpoint)
     db.session.commit()
 
-    relay.record_outcome(delivery_id, Outcome(200))
+    relay.record_outcome(delivery_id, Outcome(200))  # the database deleted the delivery with its endpoint
 
-    assert db.session.get(WebhookDelivery, delivery_id) is None
+    assert db.session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.id == delivery_id)) is None
