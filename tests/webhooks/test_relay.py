@@ -344,3 +344,23 @@ def test_an_outcome_for_an_endpoint_deleted_meanwhile_is_dropped(failing_deliver
     relay.record_outcome(delivery_id, Outcome(200))  # the database deleted the delivery with its endpoint
 
     assert db.session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.id == delivery_id)) is None
+
+
+@pytest.mark.redis
+def test_each_run_schedules_the_next_one_through_the_worker_scheduler(make_app):
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    from lms.core.redis import redis_bytes_client
+    from tests.helpers import on_test_connection
+
+    queued = make_app(TASKS_FORCE_INLINE=False)
+    with on_test_connection(queued), queued.app_context(), time_machine.travel(NOW, tick=False):
+        relay.relay()
+        relay.relay()  # runs within one interval share the next scheduled run
+        connection = redis_bytes_client()
+        scheduled = ScheduledJobRegistry("webhooks", connection=connection).get_job_ids()
+        relay.nudge()
+        nudged = Queue("webhooks", connection=connection).count
+    assert len(scheduled) == 1 and scheduled[0].startswith("webhooks-relay-")
+    assert nudged == 1
