@@ -38,8 +38,9 @@ RETRY_DELAYS = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = timedelta(hours=24)
 DISABLED_REASON = "Every delivery failed for 24 hours"
-BATCH_SIZE = 50
-RUN_BUDGET_SECONDS = 60  # a run stops claiming new work after this (the job's timeout is 120 s)
+BATCH_SIZE = 50  # events dispatched, at most, per statement; deliveries claimed, at most, per batch
+BATCH_SECONDS = 60  # a batch of deliveries takes at most about this long, receivers timing out included
+RUN_BUDGET_SECONDS = 30  # a run claims no new batch after this: with its last batch, within the job's 120 s
 CLAIM_MARGIN = timedelta(seconds=60)
 KEEP_EVENTS = timedelta(days=30)  # delivered events (and their log) are kept this long
 USER_AGENT = "LMS-Webhooks/1.0"
@@ -62,7 +63,7 @@ def relay() -> None:
     _schedule_next_run()  # first: a worker killed during this run still has its next run ahead
     started = time.monotonic()
     dispatch_events()
-    while deliver_due() == BATCH_SIZE and time.monotonic() - started < RUN_BUDGET_SECONDS:
+    while deliver_due() and time.monotonic() - started < RUN_BUDGET_SECONDS:
         pass
     prune_delivered_events()
 
@@ -111,9 +112,17 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     return secrets
 
 
-def deliver_due() -> int:
-    """Claim up to a batch of due deliveries, send them at once, record each outcome as it comes.
-    Returns how many were claimed."""
+def _delivery_batch_size(timeout: float, concurrency: int) -> int:
+    """As many deliveries as `concurrency` requests send within BATCH_SECONDS if every one times out."""
+    return min(BATCH_SIZE, concurrency * max(1, int(BATCH_SECONDS // timeout)))
+
+
+def deliver_due() -> bool:
+    """Claim a batch of due deliveries, send them concurrently, record each outcome as it comes.
+    True when the batch was full (more may be due)."""
+    config = current_app.config
+    timeout, concurrency = config["WEBHOOK_TIMEOUT_SECONDS"], config["WEBHOOK_DELIVERY_CONCURRENCY"]
+    batch_size = _delivery_batch_size(timeout, concurrency)
     now = utcnow()
     due = db.session.execute(
         select(WebhookDelivery, WebhookEndpoint, OutboxEvent)
@@ -121,12 +130,10 @@ def deliver_due() -> int:
         .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
                WebhookEndpoint.is_active.is_(True))
-        .order_by(WebhookDelivery.next_attempt_at).limit(BATCH_SIZE)
+        .order_by(WebhookDelivery.next_attempt_at).limit(batch_size)
         .with_for_update(of=WebhookDelivery, skip_locked=True)).all()
     if not due:
-        return 0
-    config = current_app.config
-    timeout, concurrency = config["WEBHOOK_TIMEOUT_SECONDS"], config["WEBHOOK_DELIVERY_CONCURRENCY"]
+        return False
     claim = timedelta(seconds=timeout * math.ceil(len(due) / concurrency)) + CLAIM_MARGIN
     attempts = []
     for delivery, endpoint, event in due:
@@ -143,7 +150,7 @@ def deliver_due() -> int:
                                allow_private=allow_private): attempt for attempt in attempts}
         for sent in as_completed(sending):
             record_outcome(sending[sent].delivery_id, sent.result())
-    return len(due)
+    return len(due) == batch_size
 
 
 def record_outcome(delivery_id: uuid.UUID, outcome: outbound.Outcome) -> None:

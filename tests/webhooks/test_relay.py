@@ -364,3 +364,10 @@ def test_each_run_schedules_the_next_one_through_the_worker_scheduler(make_app):
         nudged = Queue("webhooks", connection=connection).count
     assert len(scheduled) == 1 and scheduled[0].startswith("webhooks-relay-")
     assert nudged == 1
+
+
+@pytest.mark.parametrize("timeout, concurrency, size", [(10, 8, 48), (30, 8, 16), (1, 64, 50), (30, 1, 2)])
+def test_a_batch_of_deliveries_fits_the_job_even_when_every_receiver_times_out(timeout, concurrency, size):
+    assert relay._delivery_batch_size(timeout, concurrency) == size
+    rounds = -(-size // concurrency)
+    assert relay.RUN_BUDGET_SECONDS + rounds * timeout < 120  # the job's timeout
