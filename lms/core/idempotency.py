@@ -63,7 +63,7 @@ def _fingerprint() -> str:
     order and a multipart boundary do not matter; an uploaded file counts by its content)."""
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}?{sorted(request.args.items(multi=True))}".encode())
-    if request.is_json:
+    if request.is_json and request.get_data(cache=True).strip():
         digest.update(json.dumps(request_json(), sort_keys=True, separators=(",", ":")).encode())
     elif request.mimetype == "multipart/form-data":
         digest.update(json.dumps(sorted(request.form.items(multi=True))).encode())

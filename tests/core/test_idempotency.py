@@ -210,3 +210,22 @@ def test_without_redis_keys_live_in_process_memory(make_app, auth_headers, instr
         again = embedded.test_client().post(f"{API}/courses", headers=headers, json=COURSE)
     assert (again.status_code, again.get_json(), again.headers["Idempotent-Replayed"]) == (
         201, first.get_json(), "true")
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json"])
+def test_a_post_without_a_body_is_idempotent_too(client, auth_headers, student, make_user, make_course, make_quiz,
+                                                 make_question, make_enrollment, content_type):
+    course = make_course(make_user("instructor"))
+    quiz = make_quiz(course)
+    make_question(quiz)
+    make_enrollment(student, course)
+    headers = key_headers(auth_headers, student)
+    if content_type:
+        headers["Content-Type"] = content_type
+
+    first = client.post(f"{API}/quizzes/{quiz.id}/attempts", headers=headers)
+    again = client.post(f"{API}/quizzes/{quiz.id}/attempts", headers=headers)
+
+    assert first.status_code == 201
+    assert (again.status_code, again.get_json(), again.headers["Idempotent-Replayed"]) == (
+        201, first.get_json(), "true")
