@@ -163,3 +163,54 @@ def test_a_change_that_rolls_back_announces_nothing(client, announced, auth_head
         "email": "lost@example.com", "password": PASSWORD, "full_name": "Lost"})
     assert registered.status_code == 500
     assert announced == []
+
+
+@pytest.mark.parametrize("change", ["publish", "deactivate", "revoke", "submit", "complete_lesson", "attempt"])
+def test_no_event_outlives_a_rolled_back_change(client, announced, auth_headers, scene, make_course,
+                                                make_enrollment, make_assignment, make_quiz, make_question, change):
+    from lms.certificates.service import issue_record
+    from lms.core.db import commit
+    from tests.helpers import lessons_of
+
+    enrollment = make_enrollment(scene["student"], scene["course"])
+    student_headers, teacher_headers = auth_headers(scene["student"]), auth_headers(scene["teacher"])
+    if change == "publish":
+        draft = make_course(scene["teacher"], published=False)
+        send = lambda: client.post(f"{API}/courses/{draft.id}/publish", headers=teacher_headers)  # noqa: E731
+    elif change == "deactivate":
+        send = lambda: client.patch(f"{API}/users/{scene['student'].id}", headers=auth_headers(scene["admin"]),  # noqa: E731
+                                    json={"is_active": False})
+    elif change == "revoke":
+        certificate = issue_record(enrollment)
+        commit()
+        send = lambda: client.post(f"{API}/certificates/{certificate.id}/revoke",  # noqa: E731
+                                   headers=auth_headers(scene["admin"]))
+    elif change == "submit":
+        assignment = make_assignment(scene["course"])
+        send = lambda: client.post(f"{API}/assignments/submit", headers=student_headers, json={  # noqa: E731
+            "assignment_id": str(assignment.id), "enrollment_id": str(enrollment.id), "content": "Done"})
+    elif change == "complete_lesson":
+        lesson = lessons_of(scene["course"])[0]
+        send = lambda: client.post(f"{API}/enrollments/{enrollment.id}/lessons/{lesson.id}/complete",  # noqa: E731
+                                   headers=student_headers)
+    else:
+        quiz = make_quiz(scene["course"])
+        question = make_question(quiz)
+        attempt = client.post(f"{API}/quizzes/{quiz.id}/attempts", headers=student_headers).get_json()
+        send = lambda: client.post(f"{API}/quizzes/{quiz.id}/attempts/{attempt['id']}/submit",  # noqa: E731
+                                   headers=student_headers,
+                                   json={"answers": [{"question_id": str(question.id), "selected_option_id": "a"}]})
+    announced.clear()
+
+    def fail(_session):
+        raise RuntimeError("the database went away during COMMIT")
+
+    sa_event.listen(Session, "before_commit", fail)
+    try:
+        assert send().status_code == 500
+    finally:
+        sa_event.remove(Session, "before_commit", fail)
+
+    assert announced == []
+    assert send().status_code in (200, 201)  # the same change, committed this time, is announced
+    assert announced != []
