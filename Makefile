@@ -13,7 +13,7 @@ PORT ?= 8000
 # The embedded default keeps the rate-limit counters, cache and revocations in process memory, so
 # `make run` serves with one process that is never recycled; threads give it concurrency.
 RUN_THREADS ?= 8
-QUEUES ?= emails default
+QUEUES ?= emails default webhooks
 PYTEST_ARGS ?=
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-runtime

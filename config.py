@@ -179,6 +179,18 @@ SETTINGS: list[Setting] = [
             description="run jobs inline even when Redis is configured"),
     Setting("JOB_MAX_RETRIES", int, 5,
             description="retries of a failed job, with back-off"),
+    # Webhooks
+    Setting("WEBHOOK_ALLOW_PRIVATE_TARGETS", _bool, False,
+            description="let webhooks reach private, loopback, link-local and reserved addresses (checked after DNS "
+                        "resolution); only for tests and closed networks"),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", float, 10.0,
+            description="a webhook delivery attempt waits at most this long for the receiver (1 to 30)"),
+    Setting("WEBHOOK_RELAY_INTERVAL_SECONDS", int, 30,
+            description="the relay runs at least this often (it also runs right after each commit that wrote events)"),
+    Setting("WEBHOOK_DELIVERY_CONCURRENCY", int, 8,
+            description="webhook requests a relay run sends at once (a slow receiver holds only one)"),
+    Setting("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", int, 24,
+            description="after a secret rotation, the previous secret also signs for this long (0 to 168)"),
     # Files
     Setting("FILE_STORAGE_PROVIDER", str, "local",
             description="`local` (folders below) or `s3`"),
@@ -316,6 +328,14 @@ def load_config(
         problems.append("LOG_FORMAT must be text or json")
     if config.get("ALGORITHM") != "HS256":
         problems.append("ALGORITHM must be HS256")
+    if not 1 <= config.get("WEBHOOK_TIMEOUT_SECONDS", 10) <= 30:
+        problems.append("WEBHOOK_TIMEOUT_SECONDS must be between 1 and 30")
+    if config.get("WEBHOOK_RELAY_INTERVAL_SECONDS", 30) < 1:
+        problems.append("WEBHOOK_RELAY_INTERVAL_SECONDS must be at least 1")
+    if not 1 <= config.get("WEBHOOK_DELIVERY_CONCURRENCY", 8) <= 64:
+        problems.append("WEBHOOK_DELIVERY_CONCURRENCY must be between 1 and 64")
+    if not 0 <= config.get("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", 24) <= 168:
+        problems.append("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS must be between 0 and 168")
     if problems:
         raise ConfigError(problems)
 

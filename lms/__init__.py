@@ -14,6 +14,7 @@ from lms.core import http
 from lms.core.api import reject_invalid_path_values, reject_methods_fixed_paths_lack
 from lms.core.auth import configure_jwt
 from lms.core.cache import cache_settings
+from lms.core.conditional import check_if_match, tag_read
 from lms.core.db import add_read_engine, engines_of, ping_idle_connections
 from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
@@ -37,6 +38,7 @@ BLUEPRINTS = (
     "lms.files.routes:blp",
     "lms.certificates.routes:blp",
     "lms.assignments.routes:blp",
+    "lms.webhooks.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {
@@ -85,14 +87,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_jwt(app)
     # Before-request hooks run in this order: request id and clock, the rate limiter (outermost,
     # §1.6), a method a fixed path lacks (405), the view's access check (401/403 before any
-    # validation, §5.31), the body and query guards, then the path parameters.
+    # validation, §5.31), If-Match (412 before any parsing), the body and query guards, then the path
+    # parameters.
     app.before_request(http.start_request)
     app.before_request(announce_reads_ahead)  # what the limiter's round trip reads too
     init_rate_limits(app)
     cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True,
                   expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit-Limit",
                                   "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Limit",
-                                  "X-RateLimit-Remaining", "X-RateLimit-Reset"])
+                                  "X-RateLimit-Remaining", "X-RateLimit-Reset", "Idempotent-Replayed"])
     if settings["SECURITY_HEADERS_ENABLED"]:
         talisman.init_app(
             app,
@@ -113,9 +116,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = http.NoCookieSession()
     app.before_request(reject_methods_fixed_paths_lack)
     app.before_request(check_access_before_parsing)
+    app.before_request(check_if_match)
     app.before_request(http.guard_request)
     app.before_request(reject_invalid_path_values)
     app.after_request(http.finish_response)
+    app.after_request(tag_read)  # after-request hooks run last-registered first: before the envelope
 
     _register_modules(app)
     app.wsgi_app = LivenessShortcut(app.wsgi_app, f"{settings['API_V1_PREFIX']}/health")  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from lms import create_app
-from lms.core.db import db, utcnow
+from lms.core.db import commit, db, utcnow
 from lms.core.errors import Conflict
 from lms.demo import seed_demo
 from lms.users.schemas import UserCreateSchema
@@ -46,7 +46,7 @@ def create_admin(email: str, password: str, full_name: str) -> None:
     except Conflict as exc:
         raise click.ClickException(f"A user with e-mail {account['email']} already exists") from exc
     admin.email_verified_at = admin.email_verified_at or utcnow()
-    db.session.commit()
+    commit()
     click.echo(f"Admin {admin.email} created (id {admin.id}).")
 
 

@@ -8,6 +8,8 @@ from lms.enrollments.models import Enrollment, LessonProgress
 from lms.files.models import StoredFile
 from lms.quizzes.models import Question, Quiz, QuizAttempt
 from lms.users.models import User
+from lms.webhooks.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["Assignment", "Certificate", "Course", "Enrollment", "Lesson", "LessonProgress", "Question",
-           "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "User", "UserToken"]
+__all__ = ["Assignment", "Certificate", "Course", "Enrollment", "Lesson", "LessonProgress", "OutboxEvent", "Question",
+           "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "User", "UserToken", "WebhookDelivery",
+           "WebhookEndpoint"]

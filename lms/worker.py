@@ -6,6 +6,9 @@ Jobs are `lms.core.tasks.run_job` calls, which run inside the app's context; thi
 app once, in the worker's main process, before it forks a work horse per job. Each horse inherits
 the built app instead of building its own. The main process never opens a database connection, so
 no pooled connection crosses a fork; each horse opens its own and closes it with the horse.
+
+A starting worker also queues a webhook relay run: whatever was committed while no worker ran is
+delivered now, and the run schedules the periodic ones that follow.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from typing import Any
 from rq import Worker
 
 from lms.core.tasks import worker_app
+from lms.webhooks.relay import nudge
 
 
 class AppWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        worker_app()  # fail fast on a bad configuration, before taking any job
+        app = worker_app()  # fail fast on a bad configuration, before taking any job
+        if "webhooks" in self.queue_names():
+            with app.app_context():
+                nudge()

@@ -16,6 +16,7 @@ from lms.assignments.schemas import (
     SubmissionUpdateSchema,
 )
 from lms.core.api import Blueprint
+from lms.core.idempotency import idempotent
 from lms.core.pagination import SkipLimitQuerySchema, skip_limit_schema
 from lms.core.permissions import Role, current_user, login_required, require_roles
 from lms.core.ratelimit import assignment_rate_limit
@@ -111,6 +112,7 @@ class CourseAssignments(MethodView):
 
 @blp.route("/submit")
 class SubmissionCreate(MethodView):
+    @idempotent
     @blp.doc(operationId="submitAssignment")
     @blp.examples(request={"assignment_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
                            "enrollment_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",

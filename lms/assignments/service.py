@@ -15,7 +15,8 @@ from sqlalchemy import Select, String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.assignments.models import Assignment, Submission
-from lms.core.db import utcnow
+from lms.core import events
+from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.mail import send_email
 from lms.core.pagination import skip_limit
@@ -214,7 +215,9 @@ def submit(data: dict[str, Any], user: User, request_host: str | None) -> Submis
     )
     db.session.add(submission)
     try:
-        db.session.commit()
+        db.session.flush()
+        events.emit(events.SUBMISSION_CREATED, submission=submission)
+        commit()
     except IntegrityError as exc:  # a concurrent submission won the unique (assignment, enrollment)
         db.session.rollback()
         raise Conflict(DUPLICATE_SUBMISSION) from exc
@@ -271,9 +274,10 @@ def update_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User
     now = utcnow()
     if data.get("status") == "graded" and submission.graded_at is None:
         submission.graded_at = now
+        events.emit(events.SUBMISSION_GRADED, submission=submission)
     if data.get("status") == "returned" and submission.returned_at is None:
         submission.returned_at = now
-    db.session.commit()
+    commit()
     return submission
 
 
@@ -292,7 +296,8 @@ def grade_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User)
     student_email, student_name = db.session.execute(
         select(User.email, User.full_name).where(User.id == row.Enrollment.student_id)).one()
     assignment_title, course_title = assignment.title, row.Course.title
-    db.session.commit()
+    events.emit(events.SUBMISSION_GRADED, submission=submission)
+    commit()
     send_email(student_email, GRADED_SUBJECT, "email/submission_graded.txt", student_name=student_name,
                assignment_title=assignment_title, course_title=course_title, grade=data["grade"],
                max_grade=maximum, feedback=data["feedback"])

@@ -21,6 +21,7 @@ from lms.auth.schemas import (
     TokensSchema,
 )
 from lms.core.api import OPTIONAL_BEARER_SECURITY, Blueprint
+from lms.core.idempotency import idempotent
 from lms.core.auth import bearer_token
 from lms.core.http import client_ip
 from lms.core.permissions import bearer_required, current_user, login_required
@@ -33,6 +34,7 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Authenticatio
 
 @blp.route("/register")
 class Register(MethodView):
+    @idempotent
     @blp.doc(operationId="register")
     @blp.arguments(RegisterSchema)
     @blp.response(201, AuthResponseSchema)

@@ -25,7 +25,7 @@ from lms.auth.tokens import (
 )
 from lms.core import events
 from lms.core.auth import decode_token_of_type, revoke_access_token
-from lms.core.db import utcnow
+from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Forbidden, Unauthorized
 from lms.core.mail import send_email
 from lms.core.permissions import Role
@@ -70,7 +70,7 @@ def register(data: dict[str, Any]) -> dict:
                     role=data["role"])
     tokens, _ = start_session(user)
     verification_token = create_user_token(user, EMAIL_VERIFICATION, _verification_lifetime())
-    db.session.commit()
+    commit()
     send_email(user.email, "Welcome to LMS", "email/welcome.txt", full_name=user.full_name)
     _send_verification_mail(user, verification_token)
     return _auth_response(user, tokens)

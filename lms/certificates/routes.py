@@ -3,6 +3,7 @@ from flask.views import MethodView
 from lms.certificates import service
 from lms.certificates.schemas import CertificateSchema, VerificationSchema, VerifiedCertificateSchema
 from lms.core.api import BINARY_BODY, Blueprint
+from lms.core.idempotency import idempotent
 from lms.core.pagination import list_schema
 from lms.core.permissions import Role, current_user, login_required, require_roles
 from lms.core.storage import send_download
@@ -84,6 +85,7 @@ class CertificateRevoke(MethodView):
 
 @blp.route("/enrollments/<uuid:enrollment_id>/generate")
 class CertificateGenerate(MethodView):
+    @idempotent
     @blp.doc(operationId="generateCertificate")
     @blp.response(201, CertificateSchema)
     @blp.answers(400, 404, 503)

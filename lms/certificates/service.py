@@ -80,6 +80,7 @@ def issue_record(enrollment: Enrollment) -> Certificate:
                 return existing  # a concurrent issuance won
             continue  # the number was drawn before: draw another
         enrollment.certificate_issued_at = issued_at
+        events.emit(events.CERTIFICATE_ISSUED, certificate=certificate)
         certificate_id = certificate.id
         after_commit(lambda: enqueue(render_certificate_pdf, str(certificate_id)))
         after_commit(lambda: _mail_student(certificate_id))
@@ -233,5 +234,6 @@ def revoke(certificate_id: uuid.UUID) -> Certificate:
     if not certificate.is_revoked:
         certificate.is_revoked = True
         certificate.revoked_at = utcnow()
-        db.session.commit()
+        events.emit(events.CERTIFICATE_REVOKED, certificate=certificate)
+        commit()
     return certificate

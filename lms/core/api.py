@@ -47,6 +47,16 @@ _OPERATIONS = {"get", "put", "post", "patch", "delete", "head", "options"}
 
 _UNLIMITED_PATHS = ("/health", "/ready")
 
+ETAG_HEADER = {"description": "A strong validator of the answer's body: send it back as If-None-Match (reads) "
+                              "or If-Match (writes)", "schema": {"type": "string"}}
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+    "description": "The ETag of an answer read before: 304 Not Modified while it is still the answer"}
+IF_MATCH_PARAMETER = {
+    "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "The ETag of the object as last read (its GET): 412 and no change when it has changed since; "
+                   "`*` only asks that it exists"}
+
 # The document's default: an operation needs a bearer access token (or the OAuth2 password flow's,
 # the same token). Public operations say `security: []`; optional ones `[{}, bearer, oauth2]`.
 BEARER_SECURITY = [{"bearerAuth": []}, {"oauth2Password": []}]
@@ -69,8 +79,12 @@ ownership that does not allow the operation, 409 a conflict with existing data, 
 `X-RateLimit-Remaining`, `X-RateLimit-Reset` (epoch seconds) and the IETF `RateLimit-Limit`,
 `RateLimit-Remaining`, `RateLimit-Reset` (seconds to wait); a 429 also `Retry-After`.
 
-**Caching.** Catalog and course reads send an `ETag`; send it back as `If-None-Match` to get `304
-Not Modified` while nothing changed.
+**Conditional requests.** Every JSON read sends an `ETag`; send it back as `If-None-Match` to get
+`304 Not Modified` while nothing changed, or as `If-Match` on a `PATCH`, `PUT` or `DELETE` of the
+same URL to get `412 Precondition Failed`, and no change, when someone changed the object since.
+
+**Safe retries.** The creating POSTs take an `Idempotency-Key`: the same key with the same request
+within 24 hours answers the first answer again (`Idempotent-Replayed: true`).
 
 **Lists** are paged with `page` and `page_size` (at most 100), answering `items`, `total`, `page`,
 `page_size` and `total_pages`; a few lists of the existing API take `skip` and `limit` instead.
@@ -144,11 +158,14 @@ class Api(flask_smorest.Api):
     def _document_app_wide_answers(self) -> None:
         """Answers that come from app-wide mechanisms rather than the view, on every operation they
         can reach: 422 for a malformed path UUID, 400/413 for a bad or oversized body, 429 from the
-        rate limiter, 503 when the database or the revocation store is down."""
+        rate limiter, 503 when the database or the revocation store is down, and the conditional
+        requests of `lms.core.conditional` (ETag and 304 on JSON reads, If-Match and 412 on the
+        writes of a path that has a read)."""
         for path, path_item in self.spec._paths.items():  # apispec keeps no public view of them
             for method, operation in path_item.items():
                 if method not in _OPERATIONS:
                     continue
+                self._document_conditional_requests(method, operation, has_read="get" in path_item)
                 answers = operation.setdefault("responses", {})
                 if "{" in path:
                     answers.setdefault("422", self.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY"))
@@ -159,6 +176,28 @@ class Api(flask_smorest.Api):
                     answers.setdefault("429", self.spec.components.get_ref("response", "TOO_MANY_REQUESTS"))
                 answers.setdefault("503", self.spec.components.get_ref("response", "SERVICE_UNAVAILABLE"))
                 operation.setdefault("security", [])  # no guard on the view: public
+
+    def _document_conditional_requests(self, method: str, operation: dict, *, has_read: bool) -> None:
+        components = self.spec.components
+        parameters = operation.setdefault("parameters", [])
+        answers = operation.setdefault("responses", {})
+        if method == "get" and "application/json" in answers.get("200", {}).get("content", {}):
+            if "NOT_MODIFIED" not in components.responses:
+                components.response("NOT_MODIFIED", {"description": "Not Modified"})
+            answers["200"].setdefault("headers", {})["ETag"] = components.get_ref("header", "ETAG")
+            answers.setdefault("304", components.get_ref("response", "NOT_MODIFIED"))
+            reference = components.get_ref("parameter", "IF_NONE_MATCH")
+            if reference not in parameters:
+                parameters.append(reference)
+        elif method in ("patch", "put", "delete") and has_read:
+            if "PRECONDITION_FAILED" not in components.responses:
+                components.response("PRECONDITION_FAILED", {
+                    "description": "Precondition Failed: the object changed since the ETag in If-Match was read",
+                    "content": {"application/json": {"schema": components.get_ref("schema", "Error")}}})
+            answers.setdefault("412", components.get_ref("response", "PRECONDITION_FAILED"))
+            reference = components.get_ref("parameter", "IF_MATCH")
+            if reference not in parameters:
+                parameters.append(reference)
 
     def _register_pagination_header(self):
         """Not registered: lists page in the body (`lms.core.pagination`), never with flask-smorest's
@@ -173,6 +212,12 @@ class Api(flask_smorest.Api):
         self.ma_plugin.converter.add_attribute_function(_nullable_reference)
         self.ma_plugin.converter.add_attribute_function(_bounds_and_nulls)
         self.ma_plugin.converter.add_attribute_function(_nullable_enumeration)
+        # flask-smorest's ETag components (registered lazily: kept only where used) say how this app's
+        # conditional requests work, If-Match being optional; apispec has no public way to replace them.
+        lazy = self.spec.components._subsections_lazy
+        lazy["header"]["ETAG"] = ETAG_HEADER
+        lazy["parameter"]["IF_NONE_MATCH"] = {"in": "header", **IF_NONE_MATCH_PARAMETER}
+        lazy["parameter"]["IF_MATCH"] = {"in": "header", **IF_MATCH_PARAMETER}
         self.spec.options["security"] = BEARER_SECURITY
         self.spec.options["servers"] = [{"url": app.config["PUBLIC_API_BASE_URL"], "description": "this deployment"}]
         self.spec.options.setdefault("info", {})["description"] = API_DESCRIPTION

@@ -35,6 +35,8 @@ PATH_PARAMETERS = {
     "certificate_number": "The number printed on the certificate, e.g. `CERT-20250115-1A2B3C4D`",
     "assignment_id": "The assignment's id",
     "submission_id": "The submission's id",
+    "endpoint_id": "The webhook endpoint's id",
+    "delivery_id": "The delivery's id (from `GET /webhooks/{endpoint_id}/deliveries`)",
 }
 
 # Realistic values of the fields that recur across the schemas, by property name.

@@ -29,14 +29,34 @@ from blinker import Namespace
 from lms.core.db import after_commit as run_after_commit
 
 COURSE_CHANGED = "course.changed"  # a course or one of its lessons was written (payload: course_id)
-COURSE_DELETED = "course.deleted"
+COURSE_PUBLISHED = "course.published"  # a draft became published (payload: course)
+COURSE_DELETED = "course.deleted"  # (payload: course_id), announced before the row is deleted
 LESSON_DELETED = "lesson.deleted"
-USER_DEACTIVATED = "user.deactivated"
+LESSON_COMPLETED = "lesson.completed"  # a lesson's progress became completed (payload: enrollment, progress)
+USER_CREATED = "user.created"  # (payload: user)
+USER_DEACTIVATED = "user.deactivated"  # (payload: user)
 USER_PASSWORD_CHANGED = "user.password_changed"
-ENROLLMENT_CREATED = "enrollment.created"
-ENROLLMENT_COMPLETED = "enrollment.completed"
+ENROLLMENT_CREATED = "enrollment.created"  # (payload: enrollment)
+ENROLLMENT_COMPLETED = "enrollment.completed"  # the first completion of an enrollment (payload: enrollment)
 ENROLLMENT_REVIEWED = "enrollment.reviewed"
 LEARNING_RECORDED = "learning.recorded"  # progress of an enrollment changed (payload: enrollment)
+QUIZ_ATTEMPT_GRADED = "quiz_attempt.graded"  # submitted or closed at its time limit (payload: attempt)
+SUBMISSION_CREATED = "submission.created"  # (payload: submission)
+SUBMISSION_GRADED = "submission.graded"  # each grading, a regrade too (payload: submission)
+CERTIFICATE_ISSUED = "certificate.issued"  # (payload: certificate)
+CERTIFICATE_REVOKED = "certificate.revoked"  # the first revocation (payload: certificate)
+WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"  # (payload: endpoint)
+WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"  # (payload: endpoint, changes: the fields sent)
+WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"  # (payload: endpoint), before the row is deleted
+WEBHOOK_ENDPOINT_SECRET_ROTATED = "webhook_endpoint.secret_rotated"  # (payload: endpoint)
+
+# The events that leave the process (webhooks): what other systems may subscribe to. The others
+# are this application's internal news.
+PUBLIC_EVENTS = (
+    ENROLLMENT_CREATED, LESSON_COMPLETED, ENROLLMENT_COMPLETED, QUIZ_ATTEMPT_GRADED, SUBMISSION_CREATED,
+    SUBMISSION_GRADED, CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, COURSE_PUBLISHED, COURSE_DELETED,
+    USER_CREATED, USER_DEACTIVATED,
+)
 
 _signals = Namespace()
 

@@ -1,15 +1,20 @@
 """One way to run background work: `enqueue(func, *args, **kwargs)`.
 
-With a `REDIS_URL` the call goes to an RQ queue (`emails` or `default`) and a `rq worker` runs it
-inside an app context, retried with back-off. With no Redis, or `TASKS_FORCE_INLINE`, or when the
-enqueue itself fails, it runs inline; an inline failure is logged, never surfaced to the client.
+With a `REDIS_URL` the call goes to an RQ queue (`emails`, `default` or `webhooks`) and a `rq worker`
+runs it inside an app context, retried with back-off. With no Redis, or `TASKS_FORCE_INLINE`, or when
+the enqueue itself fails, it runs inline; an inline failure is logged, never surfaced to the client.
 Call it after the transaction that the job depends on has committed.
+
+Two variants for jobs that a periodic run catches up with anyway (the webhook relay): `delay=`
+schedules the job for later (the worker's `--with-scheduler` moves it to its queue when due), and
+`inline=False` skips the job, rather than running it in the caller, when it cannot be queued.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Flask, current_app, has_app_context
@@ -21,7 +26,7 @@ from lms.core.redis import redis_bytes_client
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("emails", "default")
+QUEUES = ("emails", "default", "webhooks")
 RETRY_INTERVALS = [10, 30, 60, 120, 300]
 
 
@@ -38,23 +43,31 @@ def _resolve(path: str) -> Callable:
 
 
 def enqueue(func: Callable, *args: Any, queue: str = "default", job_id: str | None = None,
-            **kwargs: Any) -> str | None:
-    """Run `func(*args, **kwargs)` in the background; returns the RQ job id, or None if run inline."""
+            delay: timedelta | None = None, inline: bool = True, **kwargs: Any) -> str | None:
+    """Run `func(*args, **kwargs)` in the background; returns the RQ job id, or None if run inline
+    (or skipped: `inline=False`)."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     app = current_app._get_current_object()
     connection = redis_bytes_client(app)
     if connection is not None and not app.config["TASKS_FORCE_INLINE"]:
         retries = app.config["JOB_MAX_RETRIES"]
+        options = dict(job_id=job_id, job_timeout=120, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+                       retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None)
         try:
-            job = Queue(queue, connection=connection).enqueue(
-                run_job, _job_path(func), args, kwargs, job_id=job_id,
-                retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None,
-                job_timeout=120, result_ttl=3600, failure_ttl=7 * 24 * 3600,
-            )
+            rq_queue = Queue(queue, connection=connection)
+            if delay is not None:
+                job = rq_queue.enqueue_in(delay, run_job, _job_path(func), args, kwargs, **options)
+            else:
+                job = rq_queue.enqueue(run_job, _job_path(func), args, kwargs, **options)
             return job.id
         except RedisError as exc:
+            if not inline:
+                log.warning("could not enqueue %s, leaving it to its next periodic run: %s", _job_path(func), exc)
+                return None
             log.warning("could not enqueue %s, running it inline: %s", _job_path(func), exc)
+    if not inline:
+        return None
     try:
         func(*args, **kwargs)
     except Exception:  # noqa: BLE001 - inline jobs never change the HTTP answer

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from lms.core.api import Blueprint, answers_with_etag
 from lms.core.auth import bearer_token
 from lms.core.cache import cached_json_response, read_cached_answer_ahead
+from lms.core.idempotency import idempotent
 from lms.core.http import etagged_json_response
 from lms.core.permissions import Permission, current_user, login_optional, login_required, require_permissions
 from lms.courses import service
@@ -67,6 +68,7 @@ class CourseList(MethodView):
                                     lambda: CoursePageSchema().dump(service.list_courses(args, scope)),
                                     group=service.CATALOG_CACHE_GROUP)
 
+    @idempotent
     @blp.doc(operationId="createCourse")
     @blp.arguments(CourseCreateSchema)
     @blp.response(201, CourseSchema)
@@ -179,6 +181,7 @@ class LessonList(MethodView):
         """
         return etagged_json_response(LessonListSchema().dump(service.list_lessons_for_reader(course_id, current_user())))
 
+    @idempotent
     @lessons_blp.doc(operationId="createLesson")
 
     @lessons_blp.examples(request={"title": "Variables and names", "lesson_type": "text",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from lms.core.api import Blueprint
+from lms.core.idempotency import idempotent
 from lms.core.pagination import PageQuerySchema
 from lms.core.permissions import Role, current_user, login_required, require_roles
 from lms.enrollments import service
@@ -24,6 +25,7 @@ blp = Blueprint("enrollments", __name__, url_prefix="/enrollments",
 
 @blp.route("")
 class EnrollmentCreate(MethodView):
+    @idempotent
     @blp.doc(operationId="enroll")
     @blp.arguments(EnrollmentCreateSchema)
     @blp.response(201, EnrollmentSchema)

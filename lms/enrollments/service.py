@@ -170,6 +170,8 @@ def write_progress(enrollment: Enrollment, lesson_id: uuid.UUID,
     else:
         old_completed, old_time = progress.status == "completed", progress.time_spent_seconds
     change(progress, is_new)
+    if progress.status == "completed" and not old_completed:
+        events.emit(events.LESSON_COMPLETED, enrollment=enrollment, progress=progress)
     after = CourseFigures(
         total_lessons=before.total_lessons,
         completed_lessons=before.completed_lessons - old_completed + (progress.status == "completed"),

@@ -1,6 +1,7 @@
 from flask.views import MethodView
 
 from lms.core.api import BINARY_BODY, Blueprint
+from lms.core.idempotency import idempotent
 from lms.core.pagination import list_schema
 from lms.core.permissions import current_user, login_required
 from lms.core.ratelimit import upload_rate_limit
@@ -30,6 +31,7 @@ UPLOAD_REQUEST_BODY = {
 
 @blp.route("/upload")
 class FileUpload(MethodView):
+    @idempotent
     @blp.doc(operationId="uploadFile")
     @blp.arguments(UploadFormSchema, location="form")
     @blp.arguments(UploadFileSchema, location="files")

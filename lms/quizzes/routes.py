@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from lms.core.api import Blueprint
+from lms.core.idempotency import idempotent
 from lms.core.http import dumped_response
 from lms.core.permissions import current_user, login_optional, login_required
 from lms.quizzes import service
@@ -45,6 +46,7 @@ class QuizList(MethodView):
         """
         return service.list_quizzes(course_id, current_user())
 
+    @idempotent
     @blp.doc(operationId="createQuiz")
     @blp.arguments(QuizCreateSchema)
     @blp.response(201, QuizSchema)
@@ -175,6 +177,7 @@ class QuestionItem(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts")
 class AttemptList(MethodView):
+    @idempotent
     @attempts_blp.doc(operationId="startQuizAttempt")
     @attempts_blp.response(201, AttemptStartedSchema)
     @attempts_blp.answers(403, 404)
@@ -236,6 +239,7 @@ class AttemptItem(MethodView):
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/<uuid:attempt_id>/submit")
 class AttemptSubmit(MethodView):
+    @idempotent
     @attempts_blp.doc(operationId="submitQuizAttempt")
     @attempts_blp.examples(request={"answers": [
         {"question_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "selected_option_id": "a"},

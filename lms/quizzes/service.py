@@ -330,7 +330,10 @@ def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
         _close_attempt_statement(tuple(sorted(values))),
         {"attempt_id": attempt.id, **{f"new_{field}": value for field, value in values.items()}},
         execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
-    return closed is not None
+    if closed is None:
+        return False
+    events.emit(events.QUIZ_ATTEMPT_GRADED, attempt=closed)
+    return True
 
 
 @functools.cache
@@ -368,13 +371,13 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
             raise Forbidden(IN_PROGRESS_EXISTS)
         expire_attempt(current, now)
     if quiz.max_attempts is not None and attempts_so_far >= quiz.max_attempts:
-        db.session.commit()  # keep the expiry of an overdue attempt
+        commit()  # keep the expiry of an overdue attempt
         raise Forbidden(MAX_ATTEMPTS_REACHED)
     attempt = QuizAttempt(quiz_id=quiz.id, enrollment_id=enrollment.id, attempt_number=attempts_so_far + 1,
                           status="in_progress", started_at=now, max_score=max_score or Decimal("0"))
     db.session.add(attempt)
     try:
-        db.session.commit()
+        commit()
     except IntegrityError:
         db.session.rollback()
         if _attempts_summary(enrollment.id, quiz.id)[0] is not None:
@@ -441,7 +444,7 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     deadline = deadline_of(attempt, quiz)
     if deadline is not None and now > deadline:
         expire_attempt(attempt, now)
-        db.session.commit()
+        commit()
         raise Forbidden(TIME_LIMIT_EXCEEDED)
 
     questions = quiz_questions(quiz.id)

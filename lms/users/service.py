@@ -65,6 +65,7 @@ def new_user(*, email: str, password: str, full_name: str, role: str) -> User:
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict(EMAIL_TAKEN) from exc
+    events.emit(events.USER_CREATED, user=user)
     return user
 
 
@@ -84,7 +85,7 @@ def create_user(data: dict[str, Any]) -> User:
         raise Forbidden(ADMIN_ROLES_BY_CLI)
     user = new_user(email=data["email"], password=data["password"], full_name=data["full_name"],
                     role=data["role"])
-    db.session.commit()
+    commit()
     return user
 
 

@@ -124,7 +124,7 @@ def test_a_partial_update_documents_its_body_as_optional_and_answers_without_one
     optional = {operation_id for operation_id, operation in operations.items()
                 if operation.get("requestBody", {}).get("required") is False}
     assert optional == {"updateUser", "updateCourse", "updateLesson", "updateLessonProgress", "updateQuiz",
-                        "updateQuestion", "updateAssignment", "updateSubmission"}
+                        "updateQuestion", "updateAssignment", "updateSubmission", "updateWebhookEndpoint"}
     course = make_course(instructor, title="Unchanged")
 
     response = client.patch(f"{API}/courses/{course.id}", headers=auth_headers(instructor))
