@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "lms.files.routes:blp",
     "lms.certificates.routes:blp",
     "lms.assignments.routes:blp",
+    "lms.gradebook.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {

@@ -46,6 +46,8 @@ NAMED_VALUES: dict[str, Any] = {
     "full_name": "Ada Lovelace",
     "instructor_name": "Grace Hopper",
     "student_name": "Ada Lovelace",
+    "student_email": "ada@example.com",
+    "enrollment_status": "active",
     "title": "Introduction to Python",
     "course_title": "Introduction to Python",
     "slug": "introduction-to-python",
