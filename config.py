@@ -179,6 +179,9 @@ SETTINGS: list[Setting] = [
             description="run jobs inline even when Redis is configured"),
     Setting("JOB_MAX_RETRIES", int, 5,
             description="retries of a failed job, with back-off"),
+    # Governance
+    Setting("AUDIT_LOG_RETENTION_DAYS", int, 365,
+            description="days an audit log entry is kept (the `cron` process deletes older ones hourly); 0 = forever"),
     # Files
     Setting("FILE_STORAGE_PROVIDER", str, "local",
             description="`local` (folders below) or `s3`"),
@@ -314,6 +317,8 @@ def load_config(
         problems.append("AWS_S3_BUCKET must be set when FILE_STORAGE_PROVIDER=s3")
     if config.get("LOG_FORMAT") not in {"text", "json"}:
         problems.append("LOG_FORMAT must be text or json")
+    if isinstance(config.get("AUDIT_LOG_RETENTION_DAYS"), int) and config["AUDIT_LOG_RETENTION_DAYS"] < 0:
+        problems.append("AUDIT_LOG_RETENTION_DAYS must be 0 (keep forever) or a number of days")
     if config.get("ALGORITHM") != "HS256":
         problems.append("ALGORITHM must be HS256")
     if problems:

@@ -38,6 +38,7 @@ BLUEPRINTS = (
     "lms.certificates.routes:blp",
     "lms.assignments.routes:blp",
     "lms.gradebook.routes:blp",
+    "lms.audit.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {

@@ -14,6 +14,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from lms import create_app
+from lms.core import events
 from lms.core.db import db, utcnow
 from lms.core.errors import Conflict
 from lms.demo import seed_demo
@@ -46,6 +47,7 @@ def create_admin(email: str, password: str, full_name: str) -> None:
     except Conflict as exc:
         raise click.ClickException(f"A user with e-mail {account['email']} already exists") from exc
     admin.email_verified_at = admin.email_verified_at or utcnow()
+    events.emit(events.USER_CREATED, user=admin)
     db.session.commit()
     click.echo(f"Admin {admin.email} created (id {admin.id}).")
 

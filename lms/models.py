@@ -1,6 +1,7 @@
 """Imports every model so that metadata (Alembic, create_all) sees the whole schema."""
 
 from lms.assignments.models import Assignment, Submission
+from lms.audit.models import AuditEntry
 from lms.auth.models import RefreshToken, UserToken
 from lms.certificates.models import Certificate
 from lms.courses.models import Course, Lesson
@@ -9,5 +10,5 @@ from lms.files.models import StoredFile
 from lms.quizzes.models import Question, Quiz, QuizAttempt
 from lms.users.models import User
 
-__all__ = ["Assignment", "Certificate", "Course", "Enrollment", "Lesson", "LessonProgress", "Question",
+__all__ = ["Assignment", "AuditEntry", "Certificate", "Course", "Enrollment", "Lesson", "LessonProgress", "Question",
            "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "User", "UserToken"]

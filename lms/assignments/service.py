@@ -18,6 +18,7 @@ from sqlalchemy import Select, String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.assignments.models import Assignment, Submission
+from lms.core import events
 from lms.core.db import utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.schemas import to_decimal2
@@ -302,8 +303,11 @@ def update_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User
     merged = {"grade": submission.grade, "max_grade": submission.max_grade, **data}
     maximum = merged["max_grade"] if merged["max_grade"] is not None else _default_max_grade(row.Assignment)
     _check_grade(merged["grade"], maximum)
+    previous_grade = (submission.grade, submission.max_grade)
     for field, value in data.items():
         setattr(submission, field, value)
+    if (submission.grade, submission.max_grade) != previous_grade:
+        events.emit(events.SUBMISSION_GRADED, submission=submission, previous_grade=previous_grade[0])
     now = utcnow()
     if data.get("status") == "graded" and submission.graded_at is None:
         submission.graded_at = now
@@ -319,12 +323,14 @@ def grade_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User)
     submission, assignment = row.Submission, row.Assignment
     maximum = data["max_grade"] if data.get("max_grade") is not None else _default_max_grade(assignment)
     _check_grade(data["grade"], maximum)
+    previous_grade = submission.grade
     submission.grade = data["grade"]
     submission.max_grade = maximum
     submission.feedback = data["feedback"]
     submission.feedback_attachments = data["feedback_attachments"]
     submission.status = "graded"
     submission.graded_at = utcnow()
+    events.emit(events.SUBMISSION_GRADED, submission=submission, previous_grade=previous_grade)
     student_email, student_name = db.session.execute(
         select(User.email, User.full_name).where(User.id == row.Enrollment.student_id)).one()
     assignment_title, course_title = assignment.title, row.Course.title

@@ -233,5 +233,6 @@ def revoke(certificate_id: uuid.UUID) -> Certificate:
     if not certificate.is_revoked:
         certificate.is_revoked = True
         certificate.revoked_at = utcnow()
+        events.emit(events.CERTIFICATE_REVOKED, certificate=certificate)
         db.session.commit()
     return certificate

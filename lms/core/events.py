@@ -30,9 +30,23 @@ from lms.core.db import after_commit as run_after_commit
 
 COURSE_CHANGED = "course.changed"  # a course or one of its lessons was written (payload: course_id)
 COURSE_DELETED = "course.deleted"
+COURSE_PUBLISHED = "course.published"  # payload: course
+COURSE_UNPUBLISHED = "course.unpublished"  # payload: course
 LESSON_DELETED = "lesson.deleted"
+USER_CREATED = "user.created"  # payload: user
 USER_DEACTIVATED = "user.deactivated"
+USER_ACTIVATED = "user.activated"  # payload: user
+USER_ROLE_CHANGED = "user.role_changed"  # payload: user, previous_role
 USER_PASSWORD_CHANGED = "user.password_changed"
+USER_PASSWORD_RESET = "user.password_reset"  # with a mailed reset token (payload: user)
+USER_MFA_ENABLED = "user.mfa_enabled"  # payload: user
+USER_MFA_DISABLED = "user.mfa_disabled"  # payload: user
+LOGIN_SUCCEEDED = "auth.login_succeeded"  # payload: user
+LOGIN_FAILED = "auth.login_failed"  # payload: email, user (None for an unknown e-mail), reason
+LOGIN_LOCKED_OUT = "auth.login_locked_out"  # failures crossed the lockout threshold (payload: email, user)
+TOKEN_FAMILY_REVOKED = "auth.token_family_revoked"  # payload: user_id, family_id, reason, actor_id
+CERTIFICATE_REVOKED = "certificate.revoked"  # payload: certificate
+SUBMISSION_GRADED = "submission.graded"  # grade set or changed (payload: submission, previous_grade)
 ENROLLMENT_CREATED = "enrollment.created"
 ENROLLMENT_COMPLETED = "enrollment.completed"
 ENROLLMENT_REVIEWED = "enrollment.reviewed"

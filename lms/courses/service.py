@@ -338,16 +338,26 @@ def update_course(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Cou
     course = get_course_for_managing(course_id, user)
     _reject_nulls(data, {"title": "Course title cannot be null",
                          "is_published": "Course is_published cannot be null"})
+    was_published = course.is_published
     for field, value in data.items():
         setattr(course, field, value)
+    _announce_publication(course, was_published)
     _commit_course_change(course.id)
     return load_course(course.id)
+
+
+def _announce_publication(course: Course, was_published: bool) -> None:
+    if course.is_published and not was_published:
+        events.emit(events.COURSE_PUBLISHED, course=course)
+    elif was_published and not course.is_published:
+        events.emit(events.COURSE_UNPUBLISHED, course=course)
 
 
 def publish_course(course_id: uuid.UUID, user: User) -> Course:
     """The owner or an admin publishes; no instructor verification gate (§5.11). Idempotent."""
     course = get_course_for_managing(course_id, user)
-    course.is_published = True
+    was_published, course.is_published = course.is_published, True
+    _announce_publication(course, was_published)
     _commit_course_change(course.id)
     return load_course(course.id)
 

@@ -84,7 +84,8 @@ def create_user(data: dict[str, Any]) -> User:
         raise Forbidden(ADMIN_ROLES_BY_CLI)
     user = new_user(email=data["email"], password=data["password"], full_name=data["full_name"],
                     role=data["role"])
-    db.session.commit()
+    events.emit(events.USER_CREATED, user=user)
+    commit()
     return user
 
 
@@ -98,17 +99,19 @@ def update_user(user_id: uuid.UUID, changes: dict[str, Any]) -> User:
         _ensure_another_active_admin(user)
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
-    if "role" in changes:
-        user.role = changes["role"]
+    if "role" in changes and changes["role"] != user.role:
+        previous_role, user.role = user.role, changes["role"]
+        events.emit(events.USER_ROLE_CHANGED, user=user, previous_role=previous_role)
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
         user.password_changed_at = utcnow()
         events.emit(events.USER_PASSWORD_CHANGED, user=user)
     if "is_active" in changes:
-        deactivated = user.is_active and not changes["is_active"]
-        user.is_active = changes["is_active"]
-        if deactivated:
+        was_active, user.is_active = user.is_active, changes["is_active"]
+        if was_active and not user.is_active:
             events.emit(events.USER_DEACTIVATED, user=user)
+        elif user.is_active and not was_active:
+            events.emit(events.USER_ACTIVATED, user=user)
     commit()
     return user
 
