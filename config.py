@@ -182,6 +182,8 @@ SETTINGS: list[Setting] = [
     # Governance
     Setting("AUDIT_LOG_RETENTION_DAYS", int, 365,
             description="days an audit log entry is kept (the `cron` process deletes older ones hourly); 0 = forever"),
+    Setting("DATA_EXPORT_LINK_EXPIRE_HOURS", int, 72,
+            description="lifetime of the mailed link to a personal data export; the ZIP is deleted after it"),
     # Files
     Setting("FILE_STORAGE_PROVIDER", str, "local",
             description="`local` (folders below) or `s3`"),
@@ -189,6 +191,8 @@ SETTINGS: list[Setting] = [
             description="local folder for uploads, relative to `instance/`"),
     Setting("CERTIFICATES_DIR", str, "certificates",
             description="local folder for certificate PDFs, relative to `instance/`"),
+    Setting("EXPORTS_DIR", str, "exports",
+            description="local folder for personal data exports (ZIP), relative to `instance/`"),
     Setting("MAX_UPLOAD_MB", int, 100,
             description="largest upload"),
     Setting("MAX_JSON_BODY_KB", int, 1024,
@@ -319,6 +323,8 @@ def load_config(
         problems.append("LOG_FORMAT must be text or json")
     if isinstance(config.get("AUDIT_LOG_RETENTION_DAYS"), int) and config["AUDIT_LOG_RETENTION_DAYS"] < 0:
         problems.append("AUDIT_LOG_RETENTION_DAYS must be 0 (keep forever) or a number of days")
+    if isinstance(config.get("DATA_EXPORT_LINK_EXPIRE_HOURS"), int) and config["DATA_EXPORT_LINK_EXPIRE_HOURS"] < 1:
+        problems.append("DATA_EXPORT_LINK_EXPIRE_HOURS must be at least 1")
     if config.get("ALGORITHM") != "HS256":
         problems.append("ALGORITHM must be HS256")
     if problems:
@@ -375,4 +381,5 @@ def _flask_settings(config: dict[str, Any], instance_path: Path) -> dict[str, An
         "MAX_CONTENT_LENGTH": max_upload + 1024 * 1024,
         "UPLOAD_DIR": _resolve_dir(config["UPLOAD_DIR"], instance_path),
         "CERTIFICATES_DIR": _resolve_dir(config["CERTIFICATES_DIR"], instance_path),
+        "EXPORTS_DIR": _resolve_dir(config["EXPORTS_DIR"], instance_path),
     }

@@ -39,6 +39,7 @@ BLUEPRINTS = (
     "lms.assignments.routes:blp",
     "lms.gradebook.routes:blp",
     "lms.audit.routes:blp",
+    "lms.privacy.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {

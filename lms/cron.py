@@ -15,3 +15,5 @@ HOURLY = 3600
 
 cron.register(run_job, "default", args=("lms.audit.service:purge_expired_entries", (), {}), interval=HOURLY,
               name="purge-expired-audit-entries")
+cron.register(run_job, "default", args=("lms.privacy.service:purge_expired_exports", (), {}), interval=HOURLY,
+              name="purge-expired-data-exports")

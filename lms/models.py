@@ -7,8 +7,10 @@ from lms.certificates.models import Certificate
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.files.models import StoredFile
+from lms.privacy.models import DataExport
 from lms.quizzes.models import Question, Quiz, QuizAttempt
 from lms.users.models import User
 
-__all__ = ["Assignment", "AuditEntry", "Certificate", "Course", "Enrollment", "Lesson", "LessonProgress", "Question",
-           "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "User", "UserToken"]
+__all__ = ["Assignment", "AuditEntry", "Certificate", "Course", "DataExport", "Enrollment", "Lesson",
+           "LessonProgress", "Question", "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "User",
+           "UserToken"]

@@ -63,13 +63,16 @@ def _login_succeeded(user, **_: Any) -> None:
 
 @events.on(events.LOGIN_FAILED)
 def _login_failed(email: str, user=None, reason: str = "", **_: Any) -> None:
-    _record("auth.login_failed", "user", user.id if user else None, {"email": email, "reason": reason},
-            anonymous=True)
+    # The e-mail tried only when no account has it: a known account is the target (and its address
+    # must not outlive an erasure).
+    changes = {"reason": reason} if user else {"email": email, "reason": reason}
+    _record("auth.login_failed", "user", user.id if user else None, changes, anonymous=True)
 
 
 @events.on(events.LOGIN_LOCKED_OUT)
 def _login_locked_out(email: str, user=None, **_: Any) -> None:
-    _record("auth.login_locked_out", "user", user.id if user else None, {"email": email}, anonymous=True)
+    _record("auth.login_locked_out", "user", user.id if user else None, {} if user else {"email": email},
+            anonymous=True)
 
 
 @events.on(events.TOKEN_FAMILY_REVOKED)
@@ -104,7 +107,7 @@ def _mfa_disabled(user, **_: Any) -> None:
 def _user_created(user, **_: Any) -> None:
     # A sign-up has no caller yet: the new user is the actor of their own registration. The command
     # line (`flask create-admin`) has no actor.
-    changes = {"email": user.email, "role": user.role}
+    changes = {"role": user.role}
     if has_request_context():
         _record("user.created", "user", user.id, changes, actor=current_user() or user)
     else:
@@ -124,6 +127,16 @@ def _deactivated(user, **_: Any) -> None:
 @events.on(events.USER_ACTIVATED)
 def _activated(user, **_: Any) -> None:
     _record("user.activated", "user", user.id, {"is_active": [False, True]})
+
+
+@events.on(events.USER_DATA_EXPORT_REQUESTED)
+def _data_export_requested(user, export, **_: Any) -> None:
+    _record("user.data_export_requested", "user", user.id, {"export_id": str(export.id)})
+
+
+@events.on(events.USER_ERASED)
+def _erased(user, **_: Any) -> None:
+    _record("user.erased", "user", user.id)
 
 
 @events.on(events.COURSE_PUBLISHED)

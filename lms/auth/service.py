@@ -349,7 +349,7 @@ def confirm_email(token: str) -> str:
 
 # --- MFA settings ------------------------------------------------------------------------------------
 
-def _confirm_password(user: User, password: str, client_ip: str) -> None:
+def confirm_password(user: User, password: str, client_ip: str) -> None:
     """A re-entered password is checked like a login (§5.36), so that a stolen session cannot guess
     it without limit: refused unchecked while locked out, a wrong one counts as a failed login, a
     right one clears the count."""
@@ -362,7 +362,7 @@ def _confirm_password(user: User, password: str, client_ip: str) -> None:
 
 def request_mfa_setup(user: User, password: str, client_ip: str) -> str:
     """Mail a setup code to the user (nothing happens if MFA is already on)."""
-    _confirm_password(user, password, client_ip)
+    confirm_password(user, password, client_ip)
     if not user.mfa_enabled:
         ttl = max(60, current_app.config["MFA_LOGIN_CODE_EXPIRE_MINUTES"] * 60)
         code = mfa.issue_code(mfa.setup_slot(str(user.id)), ttl)
@@ -385,7 +385,7 @@ def confirm_mfa_setup(user: User, code: str, client_ip: str) -> str:
 
 
 def disable_mfa(user: User, password: str, client_ip: str) -> str:
-    _confirm_password(user, password, client_ip)
+    confirm_password(user, password, client_ip)
     if user.mfa_enabled:
         user.mfa_enabled = False
         events.emit(events.USER_MFA_DISABLED, user=user)

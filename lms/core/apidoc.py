@@ -35,6 +35,7 @@ PATH_PARAMETERS = {
     "certificate_number": "The number printed on the certificate, e.g. `CERT-20250115-1A2B3C4D`",
     "assignment_id": "The assignment's id",
     "submission_id": "The submission's id",
+    "export_id": "The export's id (from `POST /users/me/export`, and in the mailed link)",
 }
 
 # Realistic values of the fields that recur across the schemas, by property name.
