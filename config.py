@@ -182,6 +182,10 @@ SETTINGS: list[Setting] = [
     # Governance
     Setting("AUDIT_LOG_RETENTION_DAYS", int, 365,
             description="days an audit log entry is kept (the `cron` process deletes older ones hourly); 0 = forever"),
+    Setting("METRICS_ENABLED", _bool, False,
+            description="serve Prometheus metrics at `GET /metrics` (see the README's Metrics section)"),
+    Setting("METRICS_TOKEN", str, "",
+            description="the bearer token `GET /metrics` requires; at least 32 characters in production"),
     Setting("DATA_EXPORT_LINK_EXPIRE_HOURS", int, 72,
             description="lifetime of the mailed link to a personal data export; the ZIP is deleted after it"),
     # Files
@@ -287,6 +291,8 @@ def production_problems(config: dict[str, Any]) -> list[str]:
         problems.append("DEBUG must be off")
     if not config["ACCESS_TOKEN_BLACKLIST_FAIL_CLOSED"]:
         problems.append("ACCESS_TOKEN_BLACKLIST_FAIL_CLOSED must be true")
+    if config["METRICS_ENABLED"] and len(config["METRICS_TOKEN"]) < 32:
+        problems.append("METRICS_TOKEN must be at least 32 characters when METRICS_ENABLED is on")
     return problems
 
 

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from flask import Flask, Response, current_app
 
 from lms.core.http import etag_of, json_bytes, json_response
+from lms.core.metrics import count_cache_lookup
 from lms.core.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,12 @@ class AppCache:
         if not self.enabled:
             return None
         try:
-            return cache.get(key)
+            value = cache.get(key)
         except Exception as exc:  # noqa: BLE001 - any backend failure is a miss
             log.warning("cache read failed for %s: %s", key, exc)
-            return None
+            value = None
+        count_cache_lookup(value is not None)
+        return value
 
     def set(self, key: str, value: Any, *, ttl_seconds: int | None = None, group: str | None = None) -> None:
         """Store `value`; with `group`, `delete_group(group)` deletes it too."""

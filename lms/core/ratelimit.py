@@ -21,7 +21,7 @@ from lms.core.errors import AppError
 from lms.core.extensions import limiter
 from lms.core.redis import keep_read_ahead, reads_ahead
 
-EXEMPT_PATHS = {"/", "/docs", "/openapi.json"}
+EXEMPT_PATHS = {"/", "/docs", "/openapi.json", "/metrics"}
 EXEMPT_SUFFIXES = ("/health", "/ready")
 
 
