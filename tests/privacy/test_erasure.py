@@ -33,19 +33,30 @@ def personal_traces() -> list[str]:
     return found
 
 
-def stored_files(app) -> list[Path]:
-    return [path for key in ("UPLOAD_DIR", "CERTIFICATES_DIR", "EXPORTS_DIR")
-            for path in Path(app.config[key]).rglob("*") if path.is_file()]
+def objects_of(app, user) -> list[Path]:
+    """The paths in local storage of the user's upload, certificate PDF and export."""
+    from lms.certificates.models import Certificate
+    from lms.files.models import StoredFile
+    from lms.privacy.models import DataExport
+
+    keys = [("UPLOAD_DIR", db.session.scalars(select(StoredFile.storage_key).where(
+                StoredFile.uploaded_by == user.id)).all()),
+            ("CERTIFICATES_DIR", db.session.scalars(select(Certificate.storage_key).where(
+                Certificate.student_id == user.id)).all()),
+            ("EXPORTS_DIR", db.session.scalars(select(DataExport.storage_key).where(
+                DataExport.user_id == user.id)).all())]
+    return [Path(app.config[setting]) / key for setting, found in keys for key in found]
 
 
 def test_no_personal_field_survives_an_erasure(client, app, learner):
     client.post(f"{API}/users/me/export", headers=learner.headers)  # a ZIP in storage too
     assert personal_traces(), "the scenario must hold personal data to begin with"
-    assert len(stored_files(app)) == 3  # the upload, the certificate's PDF, the export
+    stored = objects_of(app, learner.user)
+    assert len(stored) == 3 and all(path.is_file() for path in stored)
     assert erase_me(client, learner.headers).status_code == 204
     db.session.expire_all()
     assert personal_traces() == []
-    assert stored_files(app) == []
+    assert [path for path in stored if path.exists()] == []
     user = db.session.get(User, learner.user.id)
     assert (user.full_name, user.is_active, user.mfa_enabled) == (ERASED_NAME, False, False)
     assert user.email.endswith("@erased.invalid") and user.erased_at is not None
