@@ -82,7 +82,12 @@ def init_metrics(app: Flask) -> None:
     """Install the hooks and `GET /metrics` (call right after the request-clock hook)."""
     global _count_cache_lookup
     metrics = _define_metrics()
-    _count_cache_lookup = lambda hit: metrics["cache"].labels("hit" if hit else "miss").inc()  # noqa: E731
+    hits, misses = metrics["cache"].labels("hit"), metrics["cache"].labels("miss")
+
+    def count(hit: bool) -> None:
+        (hits if hit else misses).inc()
+
+    _count_cache_lookup = count
 
     @app.before_request
     def _start() -> None:

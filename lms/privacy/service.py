@@ -29,7 +29,6 @@ import tempfile
 import uuid
 import zipfile
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -102,12 +101,8 @@ def download_link(export: DataExport) -> str:
 
 
 def _json(data: Any) -> bytes:
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return str(value)
-        return str(value)
-
-    return json.dumps(data, default=default, indent=2, ensure_ascii=False).encode("utf-8")
+    """Times, ids and decimals as their text."""
+    return json.dumps(data, default=str, indent=2, ensure_ascii=False).encode("utf-8")
 
 
 def _columns(row: Any, *exclude: str) -> dict[str, Any]:
@@ -115,8 +110,8 @@ def _columns(row: Any, *exclude: str) -> dict[str, Any]:
             if column.key not in exclude}
 
 
-def _personal_data(user: User) -> dict[str, Any]:
-    """Everything about the user, as plain JSON-ready values (one statement per kind)."""
+def _personal_data(user: User) -> tuple[dict[str, Any], list[StoredFile]]:
+    """Everything about the user as JSON-ready values (one statement per kind), and their uploads."""
     enrollments = db.session.execute(
         select(Enrollment, Course.title).join(Course, Course.id == Enrollment.course_id)
         .where(Enrollment.student_id == user.id).order_by(Enrollment.enrolled_at)).all()
@@ -143,17 +138,15 @@ def _personal_data(user: User) -> dict[str, Any]:
         "certificates": [_columns(row, "storage_key") for row in certificates],
         "files": [_columns(row, "storage_key") for row in files],
         "security_events": [_columns(row) for row in audit],
-        "_files": files,
-    }
+    }, list(files)
 
 
 def _archive_name(stored: StoredFile) -> str:
     return f"files/{stored.id}-{_UNSAFE_NAME.sub('_', stored.original_filename)[:100]}"
 
 
-def _write_zip(data: dict[str, Any]) -> tempfile.SpooledTemporaryFile:
+def _write_zip(data: dict[str, Any], files: list[StoredFile]) -> tempfile.SpooledTemporaryFile:
     """The ZIP in a temporary file (in memory while small): one JSON per kind, and the uploads."""
-    files = data.pop("_files")
     archive = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     uploads = get_storage("uploads")
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
@@ -177,7 +170,7 @@ def build_export(export_id: str) -> None:
     if export is None or export.status != "pending":
         return
     user = db.session.get(User, export.user_id)
-    archive = _write_zip(_personal_data(user))
+    archive = _write_zip(*_personal_data(user))
     size = archive.seek(0, io.SEEK_END)
     archive.seek(0)
     key = f"{export.id}.zip"
