@@ -23,6 +23,7 @@ from lms.users.models import User
 EMAIL_TAKEN = "Email is already registered"
 ADMIN_ROLES_BY_CLI = "Admin roles are managed with the CLI"
 LAST_ADMIN = "The last active admin cannot be deactivated"
+ERASED = "The account was erased and cannot be changed"
 
 
 @functools.cache
@@ -92,6 +93,8 @@ def create_user(data: dict[str, Any]) -> User:
 def update_user(user_id: uuid.UUID, changes: dict[str, Any]) -> User:
     """Admin changes; `None` values are ignored. A password change or a deactivation ends every session."""
     user = get_user(user_id)
+    if user.erased_at is not None:  # an anonymised record must not become an account again
+        raise Conflict(ERASED)
     changes = {field: value for field, value in changes.items() if value is not None}
     if "role" in changes and (changes["role"] == Role.ADMIN.value or user.is_admin):
         raise Forbidden(ADMIN_ROLES_BY_CLI)

@@ -145,6 +145,14 @@ def test_only_admins_erase_others(client, auth_headers, request, caller, learner
     assert db.session.get(User, learner.user.id).erased_at is None
 
 
+def test_an_erased_account_cannot_be_changed_back(client, admin, auth_headers, learner):
+    headers = auth_headers(admin)
+    assert client.delete(f"{API}/users/{learner.user.id}", headers=headers).status_code == 204
+    response = client.patch(f"{API}/users/{learner.user.id}", headers=headers, json={"is_active": True})
+    assert (response.status_code, response.get_json()) == (409, {"detail": "The account was erased and cannot be changed"})
+    assert client.delete(f"{API}/users/{learner.user.id}", headers=headers).status_code == 204  # idempotent
+
+
 def test_erasing_an_unknown_user_is_404(client, admin, auth_headers):
     response = client.delete(f"{API}/users/00000000-0000-4000-8000-000000000000", headers=auth_headers(admin))
     assert response.status_code == 404
