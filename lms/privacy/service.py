@@ -226,6 +226,8 @@ def erase_account(user_id: uuid.UUID) -> None:
 def _erase(user: User) -> None:
     if user.is_admin:
         raise Forbidden(ADMINS_NOT_ERASED)
+    if user.erased_at is not None:
+        return  # erased already
     enrollments = select(Enrollment.id).where(Enrollment.student_id == user.id).scalar_subquery()
     stored = {
         "uploads": list(db.session.scalars(select(StoredFile.storage_key).where(StoredFile.uploaded_by == user.id))),

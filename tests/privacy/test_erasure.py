@@ -151,6 +151,8 @@ def test_an_erased_account_cannot_be_changed_back(client, admin, auth_headers, l
     response = client.patch(f"{API}/users/{learner.user.id}", headers=headers, json={"is_active": True})
     assert (response.status_code, response.get_json()) == (409, {"detail": "The account was erased and cannot be changed"})
     assert client.delete(f"{API}/users/{learner.user.id}", headers=headers).status_code == 204  # idempotent
+    assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.action == "user.erased")).all() == [
+        "user.erased"]
 
 
 def test_erasing_an_unknown_user_is_404(client, admin, auth_headers):
