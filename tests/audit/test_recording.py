@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms.auth.service import INVALID_CREDENTIALS
+from lms.certificates.service import issue_record
 from lms.core import events
 from lms.core.errors import Conflict
 from lms.core.extensions import db
@@ -122,8 +123,6 @@ def test_course_publish_unpublish_and_delete(client, instructor, make_course, au
 
 
 def test_certificate_revocation(client, admin, auth_headers, student, instructor, make_course, make_enrollment):
-    from lms.certificates.service import issue_record
-
     enrollment = make_enrollment(student, make_course(instructor), status="completed")
     certificate = issue_record(enrollment)
     db.session.commit()

@@ -10,10 +10,10 @@ import pytest
 
 from lms.core.db import utcnow
 from lms.core.extensions import db
+from lms.enrollments.models import Enrollment
 from lms.quizzes.models import QuizAttempt
 from tests.helpers import API, lessons_of
-
-PDF = b"%PDF-1.4\n% Zelda's own essay\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+from tests.privacy.helpers import PDF
 
 
 @pytest.fixture
@@ -34,8 +34,6 @@ def learner(client, auth_headers, make_user, make_course, make_quiz, make_assign
     upload = client.post(f"{API}/files/upload", headers=headers, content_type="multipart/form-data",
                          data={"file": (io.BytesIO(PDF), "zelda-essay.pdf")})
     assert upload.status_code == 201, upload.get_json()
-    from lms.enrollments.models import Enrollment
-
     enrollment = db.session.get(Enrollment, enrollment_id)
     quiz = make_quiz(course, lesson=lesson)
     db.session.add(QuizAttempt(enrollment_id=enrollment.id, quiz_id=quiz.id, attempt_number=1, status="graded",

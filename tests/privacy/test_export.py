@@ -24,7 +24,7 @@ from lms.privacy.models import DataExport
 from lms.privacy.service import EXPORT_READY_SUBJECT, purge_expired_exports
 from tests.auth.helpers import mail_body
 from tests.helpers import API, work_off
-from tests.privacy.conftest import PDF
+from tests.privacy.helpers import PDF
 
 
 def mailed_link(message) -> str:
