@@ -25,6 +25,7 @@ or Redis) or with their own Counter/Gauge objects created at import.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 from typing import Any, Callable
@@ -34,6 +35,8 @@ from sqlalchemy import Engine, event
 
 from lms.core.db import engines_of
 from lms.core.errors import error_response
+
+log = logging.getLogger(__name__)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _collectors: list[Any] = []
@@ -175,10 +178,12 @@ class _Forwarded:
 
 
 class _QueueCollector:
-    """Jobs waiting and jobs failed per RQ queue, read from Redis at scrape time."""
+    """Jobs waiting and jobs failed per RQ queue, read from Redis at scrape time (left out while
+    Redis does not answer: the other figures still come)."""
 
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
+        from redis import RedisError
         from rq import Queue
         from rq.registry import FailedJobRegistry
 
@@ -189,10 +194,15 @@ class _QueueCollector:
         failed = GaugeMetricFamily("lms_queue_failed_jobs", "Jobs in an RQ queue's failed registry",
                                    labels=["queue"])
         connection = redis_bytes_client(current_app._get_current_object())
-        if connection is not None:
+        if connection is None:
+            return
+        try:
             for name in QUEUES:
                 queue = Queue(name, connection=connection)
                 waiting.add_metric([name], queue.count)
                 failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+        except RedisError:
+            log.warning("metrics: Redis did not answer; queue figures left out of this scrape")
+            return
         yield waiting
         yield failed

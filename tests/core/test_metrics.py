@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lms.core import metrics
 from lms.core.tasks import enqueue
-from tests.helpers import API, bearer, work_off
+from tests.helpers import API, CLOSED_REDIS_URL, bearer, work_off
 
 TOKEN = "m" * 40
 
@@ -120,6 +120,14 @@ def test_queue_depth_and_failed_jobs_per_queue(make_app, monkeypatch):
     assert value(client, "lms_queue_jobs", queue="default") == 0
     assert value(client, "lms_queue_failed_jobs", queue="default") == 1
     assert value(client, "lms_queue_failed_jobs", queue="emails") == 0
+
+
+def test_a_redis_outage_leaves_out_only_the_queue_figures(make_app):
+    client = make_app(METRICS_ENABLED=True, METRICS_TOKEN=TOKEN, REDIS_URL=CLOSED_REDIS_URL,
+                      REDIS_SOCKET_TIMEOUT_SECONDS=0.2).test_client()
+    names = {sample.name for sample in scrape(client)}
+    assert "lms_http_requests_total" in names
+    assert "lms_queue_jobs" not in names
 
 
 def test_other_modules_register_collectors(metered, monkeypatch):
