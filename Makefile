@@ -19,7 +19,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-runtime
 BENCH_ARGS ?=
 
-.PHONY: run test worker bench lint
+.PHONY: run test worker cron bench lint
 
 # The links in mails and certificates use PUBLIC_API_BASE_URL: `make run` points it at HOST:PORT,
 # unless the environment, the command line or `.env` sets it (config.py reads `.env` itself, and a
@@ -48,6 +48,11 @@ test: $(DEV_STAMP)
 worker: $(RUNTIME_STAMP)
 	@test -n "$$REDIS_URL" || { echo "make worker: set REDIS_URL (jobs run inline without Redis)"; exit 2; }
 	$(BIN)/rq worker --url "$$REDIS_URL" --worker-class lms.worker.AppWorker --with-scheduler $(QUEUES)
+
+# Enqueues the periodic jobs of lms/cron.py (audit log retention, expired data exports) for the workers.
+cron: $(RUNTIME_STAMP)
+	@test -n "$$REDIS_URL" || { echo "make cron: set REDIS_URL (the periodic jobs need a worker)"; exit 2; }
+	$(BIN)/rq cron --url "$$REDIS_URL" lms.cron
 
 # The performance benchmark (bench/README.md): deploys from the Procfile on PostgreSQL and Redis out of
 # a runtime-only virtualenv (.venv-bench: the dev requirements would inflate the server's memory),

@@ -191,6 +191,15 @@ SETTINGS: list[Setting] = [
             description="webhook requests a relay run sends at once (a slow receiver holds only one)"),
     Setting("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", int, 24,
             description="after a secret rotation, the previous secret also signs for this long (0 to 168)"),
+    # Governance
+    Setting("AUDIT_LOG_RETENTION_DAYS", int, 365,
+            description="days an audit log entry is kept (the `cron` process deletes older ones hourly); 0 = forever"),
+    Setting("METRICS_ENABLED", _bool, False,
+            description="serve Prometheus metrics at `GET /metrics` (see the README's Metrics section)"),
+    Setting("METRICS_TOKEN", str, "",
+            description="the bearer token `GET /metrics` requires; at least 32 characters in production"),
+    Setting("DATA_EXPORT_LINK_EXPIRE_HOURS", int, 72,
+            description="lifetime of the mailed link to a personal data export; the ZIP is deleted after it"),
     # Files
     Setting("FILE_STORAGE_PROVIDER", str, "local",
             description="`local` (folders below) or `s3`"),
@@ -198,6 +207,8 @@ SETTINGS: list[Setting] = [
             description="local folder for uploads, relative to `instance/`"),
     Setting("CERTIFICATES_DIR", str, "certificates",
             description="local folder for certificate PDFs, relative to `instance/`"),
+    Setting("EXPORTS_DIR", str, "exports",
+            description="local folder for personal data exports (ZIP), relative to `instance/`"),
     Setting("MAX_UPLOAD_MB", int, 100,
             description="largest upload"),
     Setting("MAX_JSON_BODY_KB", int, 1024,
@@ -292,6 +303,8 @@ def production_problems(config: dict[str, Any]) -> list[str]:
         problems.append("DEBUG must be off")
     if not config["ACCESS_TOKEN_BLACKLIST_FAIL_CLOSED"]:
         problems.append("ACCESS_TOKEN_BLACKLIST_FAIL_CLOSED must be true")
+    if config["METRICS_ENABLED"] and len(config["METRICS_TOKEN"]) < 32:
+        problems.append("METRICS_TOKEN must be at least 32 characters when METRICS_ENABLED is on")
     return problems
 
 
@@ -326,6 +339,10 @@ def load_config(
         problems.append("AWS_S3_BUCKET must be set when FILE_STORAGE_PROVIDER=s3")
     if config.get("LOG_FORMAT") not in {"text", "json"}:
         problems.append("LOG_FORMAT must be text or json")
+    if isinstance(config.get("AUDIT_LOG_RETENTION_DAYS"), int) and config["AUDIT_LOG_RETENTION_DAYS"] < 0:
+        problems.append("AUDIT_LOG_RETENTION_DAYS must be 0 (keep forever) or a number of days")
+    if isinstance(config.get("DATA_EXPORT_LINK_EXPIRE_HOURS"), int) and config["DATA_EXPORT_LINK_EXPIRE_HOURS"] < 1:
+        problems.append("DATA_EXPORT_LINK_EXPIRE_HOURS must be at least 1")
     if config.get("ALGORITHM") != "HS256":
         problems.append("ALGORITHM must be HS256")
     if not 1 <= config.get("WEBHOOK_TIMEOUT_SECONDS", 10) <= 30:
@@ -390,4 +407,5 @@ def _flask_settings(config: dict[str, Any], instance_path: Path) -> dict[str, An
         "MAX_CONTENT_LENGTH": max_upload + 1024 * 1024,
         "UPLOAD_DIR": _resolve_dir(config["UPLOAD_DIR"], instance_path),
         "CERTIFICATES_DIR": _resolve_dir(config["CERTIFICATES_DIR"], instance_path),
+        "EXPORTS_DIR": _resolve_dir(config["EXPORTS_DIR"], instance_path),
     }

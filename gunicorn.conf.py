@@ -10,12 +10,18 @@ Why these defaults: bench/README.md.
 
 The configuration is checked once in the master before any worker starts, so an unsafe production
 configuration stops gunicorn with the list of problems instead of a crash loop of workers.
+
+With METRICS_ENABLED, the workers keep their Prometheus values in PROMETHEUS_MULTIPROC_DIR (a fresh
+temporary folder unless it is set; emptied at start), so that a scrape answered by any worker
+counts every worker; a worker that exits is marked dead there.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -66,7 +72,21 @@ def on_starting(server) -> None:
     from config import ConfigError, load_config
 
     try:
-        load_config()
+        config = load_config()
     except ConfigError as exc:
         server.log.error("%s", exc)
         sys.exit(1)
+    if config["METRICS_ENABLED"]:
+        # Set before any worker imports prometheus_client, which reads it at import.
+        directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lms-metrics-"))
+        os.makedirs(directory, exist_ok=True)
+        for stale in glob.glob(os.path.join(directory, "*.db")):  # a previous run's values
+            os.remove(stale)
+
+
+def child_exit(server, worker) -> None:
+    """A worker's live gauges (requests in progress, pool connections) stop counting when it exits."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -18,6 +18,7 @@ from lms.core.conditional import check_if_match, tag_read
 from lms.core.db import add_read_engine, engines_of, ping_idle_connections
 from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
+from lms.core.metrics import document_metrics, init_metrics
 from lms.core.permissions import check_access_before_parsing
 from lms.core.ratelimit import init_rate_limits, limiter_settings
 from lms.core.redis import announce_reads_ahead
@@ -39,6 +40,9 @@ BLUEPRINTS = (
     "lms.certificates.routes:blp",
     "lms.assignments.routes:blp",
     "lms.webhooks.routes:blp",
+    "lms.gradebook.routes:blp",
+    "lms.audit.routes:blp",
+    "lms.privacy.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {
@@ -90,6 +94,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # validation, §5.31), If-Match (412 before any parsing), the body and query guards, then the path
     # parameters.
     app.before_request(http.start_request)
+    if settings["METRICS_ENABLED"]:
+        init_metrics(app)
     app.before_request(announce_reads_ahead)  # what the limiter's round trip reads too
     init_rate_limits(app)
     cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True,
@@ -123,6 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.after_request(tag_read)  # after-request hooks run last-registered first: before the envelope
 
     _register_modules(app)
+    if settings["METRICS_ENABLED"] and settings["ENABLE_API_DOCS"]:
+        document_metrics(app, api.spec)
     app.wsgi_app = LivenessShortcut(app.wsgi_app, f"{settings['API_V1_PREFIX']}/health")  # type: ignore[method-assign]
     return app
 

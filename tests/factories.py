@@ -178,8 +178,8 @@ def make_assignment():
 @pytest.fixture
 def make_submission():
     def factory(assignment: Assignment, enrollment: Enrollment, **fields) -> Submission:
-        submission = Submission(assignment_id=assignment.id, enrollment_id=enrollment.id, submitted_at=utcnow(),
-                                status="submitted", content="My answer", **fields)
+        values = {"submitted_at": utcnow(), "status": "submitted", "content": "My answer", **fields}
+        submission = Submission(assignment_id=assignment.id, enrollment_id=enrollment.id, **values)
         db.session.add(submission)
         db.session.commit()
         return submission

@@ -145,6 +145,7 @@ def settings_for_tests(database_url: str, redis_url: str, smtp_port: int, tmp: P
         "SMTP_USE_TLS": False,
         "UPLOAD_DIR": str(tmp / "uploads"),
         "CERTIFICATES_DIR": str(tmp / "certificates"),
+        "EXPORTS_DIR": str(tmp / "exports"),
         "LOG_LEVEL": "WARNING",
         "TESTING": True,
     }

@@ -23,9 +23,10 @@ from tests.helpers import PASSWORD, free_port
 pytestmark = pytest.mark.real_commits
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
-# The certificate's `application/pdf` body is read as the binary it is (the generator knows only
-# `application/octet-stream` as binary).
-GENERATOR_CONFIG = {"content_type_overrides": {"application/pdf": "application/octet-stream"}}
+# The certificate's `application/pdf` and the data export's `application/zip` bodies are read as the
+# binaries they are (the generator knows only `application/octet-stream` as binary).
+GENERATOR_CONFIG = {"content_type_overrides": {"application/pdf": "application/octet-stream",
+                                             "application/zip": "application/octet-stream"}}
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.core.db import Timestamps, UUIDPrimaryKey
@@ -28,6 +29,13 @@ class Assignment(UUIDPrimaryKey, Timestamps, db.Model):
     assignment_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     is_published: Mapped[bool] = mapped_column(default=False)
+    # Its share of the gradebook's weighted total, relative to the course's other quizzes and assignments.
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("1"), server_default="1")
+    # The late policy: percent of the grade lost per (started) day after `due_date`, at most
+    # `late_penalty_max_percent`; no submission is accepted after `late_cutoff_at`.
+    late_penalty_percent_per_day: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    late_penalty_max_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    late_cutoff_at: Mapped[datetime | None]
 
 
 class Submission(UUIDPrimaryKey, Timestamps, db.Model):
@@ -49,3 +57,14 @@ class Submission(UUIDPrimaryKey, Timestamps, db.Model):
     feedback: Mapped[str | None] = mapped_column(Text)
     feedback_attachments: Mapped[list[str] | None] = mapped_column(JSON)
     is_late: Mapped[bool] = mapped_column(default=False)
+    # The late policy applied when the work came in: days after the due date (started days) and the
+    # percent of the grade it costs. `grade` stays the instructor's raw grade.
+    days_late: Mapped[int] = mapped_column(default=0, server_default="0")
+    late_penalty_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"), server_default="0")
+
+    @property
+    def final_grade(self) -> float | None:
+        """The grade after the late penalty: what the student is credited with."""
+        if self.grade is None:
+            return None
+        return round(self.grade * (100 - float(self.late_penalty_percent or 0)) / 100, 2)

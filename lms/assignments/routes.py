@@ -127,8 +127,9 @@ class SubmissionCreate(MethodView):
 
         A student enrolled in the course, with their own `enrollment_id`, once per assignment (409 for a
         second submission). `status` and `submitted_at` are set by the server and ignored if sent; a
-        submission after the due date is accepted and marked `is_late`. A download URL of someone else's
-        upload in `file_urls` is a 400. Rate rule: assignments.
+        submission after the due date is accepted, marked `is_late` with its `days_late` and the
+        `late_penalty_percent` of the assignment's late policy, until the policy's `late_cutoff_at` (409
+        after it). A download URL of someone else's upload in `file_urls` is a 400. Rate rule: assignments.
         """
         return service.submit(data, current_user(), request.host)
 

@@ -5,10 +5,27 @@ from __future__ import annotations
 import marshmallow as ma
 
 from lms.assignments.models import ASSIGNMENT_STATUSES, SUBMISSION_STATUSES
-from lms.core.schemas import Boolean, HttpUrl, Integer, UTCDateTime, non_negative_int, one_of
+from lms.core.schemas import (
+    Boolean,
+    Decimal2,
+    DecimalInput,
+    HttpUrl,
+    Integer,
+    UTCDateTime,
+    non_negative_int,
+    one_of,
+)
 from lms.files.urls import download_path, file_id_of_download_path
 
 MAX_FILE_URLS = 20
+MAX_WEIGHT = 1000
+_WEIGHT = ("Its share of the course gradebook's weighted total, relative to the weights of the course's other "
+           "published quizzes and assignments (1 by default: all weigh the same; 0 leaves it out of the total)")
+_PER_DAY = ("Late policy: percent of the grade lost per started day after `due_date` (null: no penalty); the "
+            "penalty is fixed when the work is submitted")
+_MAX_PENALTY = "Late policy: the most a late submission can lose, in percent (null: up to 100)"
+_CUTOFF = ("Late policy: no submission is accepted after this instant (409); null: late work is always accepted. "
+           "Not before `due_date`")
 
 
 def _urls(**kwargs) -> ma.fields.List:
@@ -58,6 +75,10 @@ class AssignmentSchema(ma.Schema):
     assignment_metadata = ma.fields.Dict(allow_none=True)
     status = ma.fields.String(required=True)
     is_published = ma.fields.Boolean(required=True)
+    weight = Decimal2(required=True, metadata={"description": _WEIGHT})
+    late_penalty_percent_per_day = Decimal2(allow_none=True, metadata={"description": _PER_DAY})
+    late_penalty_max_percent = Decimal2(allow_none=True, metadata={"description": _MAX_PENALTY})
+    late_cutoff_at = UTCDateTime(allow_none=True, metadata={"description": _CUTOFF})
     created_at = UTCDateTime(required=True)
     updated_at = UTCDateTime(required=True)
 
@@ -74,6 +95,12 @@ class _AssignmentFields(ma.Schema):
     assignment_metadata = ma.fields.Dict(allow_none=True)
     status = ma.fields.String(validate=one_of(*ASSIGNMENT_STATUSES))
     is_published = Boolean()
+    weight = DecimalInput(minimum=0, maximum=MAX_WEIGHT, metadata={"description": _WEIGHT})
+    late_penalty_percent_per_day = DecimalInput(minimum=0, maximum=100, allow_none=True,
+                                                metadata={"description": _PER_DAY})
+    late_penalty_max_percent = DecimalInput(minimum=0, maximum=100, allow_none=True,
+                                            metadata={"description": _MAX_PENALTY})
+    late_cutoff_at = UTCDateTime(allow_none=True, metadata={"description": _CUTOFF})
 
 
 class AssignmentCreateSchema(_AssignmentFields):
@@ -106,6 +133,11 @@ class SubmissionSchema(ma.Schema):
     feedback = ma.fields.String(allow_none=True)
     feedback_attachments = ma.fields.List(ma.fields.String(), allow_none=True)
     is_late = ma.fields.Boolean(required=True, metadata={"description": "Submitted after the due date"})
+    days_late = Integer(required=True, metadata={"description": "Started days after the due date (0 when on time)"})
+    late_penalty_percent = Decimal2(required=True, metadata={
+        "description": "Percent of the grade the late policy takes, fixed when the work was submitted"})
+    final_grade = ma.fields.Float(allow_none=True, metadata={
+        "description": "The grade after the late penalty (what the gradebook counts); `grade` is the raw grade"})
 
 
 _SERVER_SET = {"description": "Ignored: the server sets it (contract §5.20)"}

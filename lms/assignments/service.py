@@ -8,7 +8,10 @@ submissions. Everything else is 404, so that drafts and other people's work stay
 
 from __future__ import annotations
 
+import math
 import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, String, cast, select
@@ -18,6 +21,7 @@ from lms.assignments.models import Assignment, Submission
 from lms.core import events
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from lms.core.schemas import to_decimal2
 from lms.core.mail import send_email
 from lms.core.pagination import skip_limit
 from lms.courses.models import Course
@@ -41,6 +45,9 @@ ENROLLMENT_INACTIVE = "Only active or completed enrollments can submit assignmen
 NOT_A_DOWNLOAD_URL = "file_urls must be download URLs of files you uploaded through /files"
 NOT_YOUR_UPLOAD = "file_urls may only reference files you uploaded"
 GRADED_SUBJECT = "Your submission has been graded"
+CUTOFF_BEFORE_DUE = "late_cutoff_at cannot be before due_date"
+SUBMISSIONS_CLOSED = "Submissions closed at {cutoff}: the assignment's late policy accepts no work after that"
+_DECIMAL_FIELDS = ("weight", "late_penalty_percent_per_day", "late_penalty_max_percent")
 # The grade scale when neither the request nor the assignment gives a maximum.
 DEFAULT_MAX_GRADE = 100.0
 
@@ -84,10 +91,21 @@ def _get_assignment_for_managing(assignment_id: uuid.UUID, user: User) -> Assign
     return assignment
 
 
+def _checked_assignment_fields(data: dict[str, Any], assignment: Assignment | None = None) -> dict[str, Any]:
+    """`data` with its decimals rounded; the cut-off may not precede the due date (as merged, 400)."""
+    values = {name: to_decimal2(value) if name in _DECIMAL_FIELDS and value is not None else value
+              for name, value in data.items()}
+    due = values.get("due_date", assignment.due_date if assignment else None)
+    cutoff = values.get("late_cutoff_at", assignment.late_cutoff_at if assignment else None)
+    if due is not None and cutoff is not None and cutoff < due:
+        raise BadRequest(CUTOFF_BEFORE_DUE)
+    return values
+
+
 def create_assignment(data: dict[str, Any], user: User) -> Assignment:
     """A new assignment in a course the calling instructor owns."""
     get_course_for_managing(data["course_id"], user, MANAGE_DENIED)
-    assignment = Assignment(**data, instructor_id=user.id)
+    assignment = Assignment(**_checked_assignment_fields(data), instructor_id=user.id)
     db.session.add(assignment)
     db.session.commit()
     return assignment
@@ -107,7 +125,7 @@ def list_course_assignments(course_id: uuid.UUID, user: User, args: dict[str, An
 def update_assignment(assignment_id: uuid.UUID, data: dict[str, Any], user: User) -> Assignment:
     """Change the fields sent (publishing included) on one of the caller's assignments."""
     assignment = _get_assignment_for_managing(assignment_id, user)
-    for field, value in data.items():
+    for field, value in _checked_assignment_fields(data, assignment).items():
         setattr(assignment, field, value)
     db.session.commit()
     return assignment
@@ -121,6 +139,21 @@ def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
 
 
 # --- submissions ------------------------------------------------------------------------------
+
+def started_days_late(due_date: datetime | None, submitted_at: datetime) -> int:
+    """Days after the due date, each started day counted (a minute late is one day)."""
+    if due_date is None or submitted_at <= due_date:
+        return 0
+    return math.ceil((submitted_at - due_date) / timedelta(days=1))
+
+
+def late_penalty(assignment: Assignment, days_late: int) -> Decimal:
+    """The percent of the grade that `days_late` costs under the assignment's policy."""
+    if not days_late or assignment.late_penalty_percent_per_day is None:
+        return Decimal("0.00")
+    cap = assignment.late_penalty_max_percent if assignment.late_penalty_max_percent is not None else Decimal(100)
+    return to_decimal2(min(assignment.late_penalty_percent_per_day * days_late, cap, Decimal(100)))
+
 
 def _checked_file_urls(urls: list[str], user: User, request_host: str | None) -> list[str]:
     """The links to store, in order and without repeats (contract §5.33).
@@ -207,11 +240,14 @@ def submit(data: dict[str, Any], user: User, request_host: str | None) -> Submis
                                                      Submission.enrollment_id == enrollment.id)):
         raise Conflict(DUPLICATE_SUBMISSION)
     now = utcnow()
+    if assignment.late_cutoff_at is not None and now > assignment.late_cutoff_at:
+        raise Conflict(SUBMISSIONS_CLOSED.format(cutoff=assignment.late_cutoff_at.isoformat()))
+    days_late = started_days_late(assignment.due_date, now)
     submission = Submission(
         assignment_id=assignment.id, enrollment_id=enrollment.id, submitted_at=now, status="submitted",
         content=data.get("content"), file_urls=file_urls, submission_type=data.get("submission_type"),
         submission_metadata=data.get("submission_metadata"),
-        is_late=assignment.due_date is not None and now > assignment.due_date,
+        is_late=days_late > 0, days_late=days_late, late_penalty_percent=late_penalty(assignment, days_late),
     )
     db.session.add(submission)
     try:
@@ -269,12 +305,15 @@ def update_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User
     merged = {"grade": submission.grade, "max_grade": submission.max_grade, **data}
     maximum = merged["max_grade"] if merged["max_grade"] is not None else _default_max_grade(row.Assignment)
     _check_grade(merged["grade"], maximum)
+    previous_grade = (submission.grade, submission.max_grade)
     for field, value in data.items():
         setattr(submission, field, value)
     now = utcnow()
-    if data.get("status") == "graded" and submission.graded_at is None:
+    newly_graded = data.get("status") == "graded" and submission.graded_at is None
+    if newly_graded:
         submission.graded_at = now
-        events.emit(events.SUBMISSION_GRADED, submission=submission)
+    if newly_graded or (submission.grade, submission.max_grade) != previous_grade:
+        events.emit(events.SUBMISSION_GRADED, submission=submission, previous_grade=previous_grade[0])
     if data.get("status") == "returned" and submission.returned_at is None:
         submission.returned_at = now
     commit()
@@ -287,16 +326,17 @@ def grade_submission(submission_id: uuid.UUID, data: dict[str, Any], user: User)
     submission, assignment = row.Submission, row.Assignment
     maximum = data["max_grade"] if data.get("max_grade") is not None else _default_max_grade(assignment)
     _check_grade(data["grade"], maximum)
+    previous_grade = submission.grade
     submission.grade = data["grade"]
     submission.max_grade = maximum
     submission.feedback = data["feedback"]
     submission.feedback_attachments = data["feedback_attachments"]
     submission.status = "graded"
     submission.graded_at = utcnow()
+    events.emit(events.SUBMISSION_GRADED, submission=submission, previous_grade=previous_grade)
     student_email, student_name = db.session.execute(
         select(User.email, User.full_name).where(User.id == row.Enrollment.student_id)).one()
     assignment_title, course_title = assignment.title, row.Course.title
-    events.emit(events.SUBMISSION_GRADED, submission=submission)
     commit()
     send_email(student_email, GRADED_SUBJECT, "email/submission_graded.txt", student_name=student_name,
                assignment_title=assignment_title, course_title=course_title, grade=data["grade"],

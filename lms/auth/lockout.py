@@ -49,17 +49,22 @@ def ensure_not_locked(email: str, ip: str) -> None:
             raise Unauthorized(LOCKED, headers={"Retry-After": str(max(store.ttl(lock), 1))})
 
 
-def record_failure(email: str, ip: str) -> None:
+def record_failure(email: str, ip: str) -> bool:
+    """Count a failure; True when it locked the pair or the e-mail."""
     config = current_app.config
     duration = config["ACCOUNT_LOCKOUT_DURATION_SECONDS"]
     threshold = config["MAX_FAILED_LOGIN_ATTEMPTS"]
     keys, store = _keys(email, ip), _store()
+    locked = False
     if store.incr(keys["pair"], duration) >= threshold:
         store.set(keys["pair_lock"], "1", duration)
         store.delete(keys["pair"])
+        locked = True
     if store.incr(keys["email"], duration) >= threshold * EMAIL_LOCK_FACTOR:
         store.set(keys["email_lock"], "1", duration)
         store.delete(keys["email"])
+        locked = True
+    return locked
 
 
 def record_success(email: str, ip: str) -> None:

@@ -99,8 +99,18 @@ def _check_credentials(email: str, password: str, client_ip: str) -> User:
         refusal = EMAIL_NOT_VERIFIED
     else:
         return user
-    lockout.record_failure(email, client_ip)
+    _record_refusal(email, user, client_ip, refusal)
     raise Unauthorized(refusal)
+
+
+def _record_refusal(email: str, user: User | None, client_ip: str, reason: str) -> None:
+    """Count a refused login towards the lockout and commit its audit entries: the login fails, the
+    record of it must stay."""
+    locked = lockout.record_failure(email, client_ip)
+    events.emit(events.LOGIN_FAILED, email=email, user=user, reason=reason)
+    if locked:
+        events.emit(events.LOGIN_LOCKED_OUT, email=email, user=user)
+    db.session.commit()
 
 
 def _complete_login(user: User, client_ip: str) -> dict:
@@ -108,6 +118,7 @@ def _complete_login(user: User, client_ip: str) -> dict:
     lockout.record_success(user.email, client_ip)
     user.last_login_at = utcnow()
     tokens, _ = start_session(user)
+    events.emit(events.LOGIN_SUCCEEDED, user=user)
     db.session.commit()
     return tokens
 
@@ -238,6 +249,7 @@ def _presented_access_claims(bearer: str | None) -> dict | None:
 def _revoke_reused_family(family_id: uuid.UUID, user_id: uuid.UUID) -> None:
     log.warning("refresh token reuse: revoking family %s of user %s", family_id, user_id)
     revoke_family(family_id)
+    events.emit(events.TOKEN_FAMILY_REVOKED, user_id=user_id, family_id=family_id, reason="reuse")
     db.session.commit()
 
 
@@ -256,6 +268,8 @@ def logout(refresh_token: str, bearer: str) -> None:
         raise Unauthorized(REFRESH_INVALID)
     revoke_access_token(access["jti"], access["exp"])
     revoke_family(row.family_id)
+    events.emit(events.TOKEN_FAMILY_REVOKED, user_id=row.user_id, family_id=row.family_id, reason="logout",
+                actor_id=row.user_id)
     db.session.commit()
 
 
@@ -287,6 +301,7 @@ def reset_password(token: str, new_password: str) -> str:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     end_all_sessions(user)
+    events.emit(events.USER_PASSWORD_RESET, user=user)
     db.session.commit()
     return "Password has been reset successfully"
 
@@ -333,7 +348,7 @@ def confirm_email(token: str) -> str:
 
 # --- MFA settings ------------------------------------------------------------------------------------
 
-def _confirm_password(user: User, password: str, client_ip: str) -> None:
+def confirm_password(user: User, password: str, client_ip: str) -> None:
     """A re-entered password is checked like a login (§5.36), so that a stolen session cannot guess
     it without limit: refused unchecked while locked out, a wrong one counts as a failed login, a
     right one clears the count."""
@@ -346,7 +361,7 @@ def _confirm_password(user: User, password: str, client_ip: str) -> None:
 
 def request_mfa_setup(user: User, password: str, client_ip: str) -> str:
     """Mail a setup code to the user (nothing happens if MFA is already on)."""
-    _confirm_password(user, password, client_ip)
+    confirm_password(user, password, client_ip)
     if not user.mfa_enabled:
         ttl = max(60, current_app.config["MFA_LOGIN_CODE_EXPIRE_MINUTES"] * 60)
         code = mfa.issue_code(mfa.setup_slot(str(user.id)), ttl)
@@ -363,13 +378,15 @@ def confirm_mfa_setup(user: User, code: str, client_ip: str) -> str:
     except mfa.CodeRejected as rejected:
         raise Unauthorized(MFA_CODE_INVALID) from rejected
     user.mfa_enabled = True
+    events.emit(events.USER_MFA_ENABLED, user=user)
     db.session.commit()
     return "MFA has been enabled successfully"
 
 
 def disable_mfa(user: User, password: str, client_ip: str) -> str:
-    _confirm_password(user, password, client_ip)
+    confirm_password(user, password, client_ip)
     if user.mfa_enabled:
         user.mfa_enabled = False
+        events.emit(events.USER_MFA_DISABLED, user=user)
         db.session.commit()
     return "MFA has been disabled successfully"

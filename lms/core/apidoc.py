@@ -37,6 +37,7 @@ PATH_PARAMETERS = {
     "submission_id": "The submission's id",
     "endpoint_id": "The webhook endpoint's id",
     "delivery_id": "The delivery's id (from `GET /webhooks/{endpoint_id}/deliveries`)",
+    "export_id": "The export's id (from `POST /users/me/export`, and in the mailed link)",
 }
 
 # Realistic values of the fields that recur across the schemas, by property name.
@@ -48,6 +49,8 @@ NAMED_VALUES: dict[str, Any] = {
     "full_name": "Ada Lovelace",
     "instructor_name": "Grace Hopper",
     "student_name": "Ada Lovelace",
+    "student_email": "ada@example.com",
+    "enrollment_status": "active",
     "title": "Introduction to Python",
     "course_title": "Introduction to Python",
     "slug": "introduction-to-python",

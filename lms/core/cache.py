@@ -18,6 +18,7 @@ from typing import Any, Callable
 from flask import Flask, Response, current_app
 
 from lms.core.http import etag_of, json_bytes, json_response
+from lms.core.metrics import count_cache_lookup
 from lms.core.extensions import cache
 from lms.core.redis import add_read_ahead, value_read_ahead
 
@@ -63,15 +64,23 @@ class AppCache:
         if not self.enabled:
             return None
         try:
-            backend = cache.cache
-            if hasattr(backend, "_write_client"):
-                was_read, raw = value_read_ahead(f"{backend.key_prefix}{key}")
-                if was_read:
-                    return backend.serializer.loads(raw)
-            return cache.get(key)
+            value = self._read(key)
         except Exception as exc:  # noqa: BLE001 - any backend failure is a miss
             log.warning("cache read failed for %s: %s", key, exc)
-            return None
+            value = None
+        count_cache_lookup(value is not None)
+        return value
+
+    @staticmethod
+    def _read(key: str) -> Any | None:
+        """The value read ahead in the rate limiter's round trip (`read_cached_answer_ahead`), else
+        read now."""
+        backend = cache.cache
+        if hasattr(backend, "_write_client"):
+            was_read, raw = value_read_ahead(f"{backend.key_prefix}{key}")
+            if was_read:
+                return backend.serializer.loads(raw)
+        return cache.get(key)
 
     def set(self, key: str, value: Any, *, ttl_seconds: int | None = None, group: str | None = None) -> None:
         """Store `value`; with `group`, `delete_group(group)` deletes it too."""

@@ -80,11 +80,21 @@ class Session(flask_sqlalchemy.session.Session):
     A bind that is already a connection (the test harness's transaction) is used as it is.
     """
 
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+    def get_bind(self, mapper=None, clause=None, bind=None, in_transaction=False, **kwargs):
         target = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
-        if isinstance(target, Engine) and has_request_context() and request.method in READ_ONLY_METHODS:
+        if (isinstance(target, Engine) and not in_transaction and has_request_context()
+                and request.method in READ_ONLY_METHODS):
             return current_app.extensions.get(_READ_ENGINE, target)
         return target
+
+
+def stream_rows(stmt, batch_size: int):
+    """The result of `stmt` fetched `batch_size` rows at a time from a server-side cursor, so that
+    memory stays flat whatever the number of rows (iterate it, or its `.partitions()`). A
+    server-side cursor lives in a transaction: this runs on the main pool even in a read request
+    (the read pool's connections are in autocommit mode)."""
+    return db.session.execute(stmt, execution_options={"yield_per": batch_size},
+                              bind_arguments={"in_transaction": True})
 
 
 @event.listens_for(Session, "after_soft_rollback")

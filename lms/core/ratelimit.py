@@ -24,7 +24,7 @@ from lms.core.redis import keep_read_ahead, reads_ahead
 
 log = logging.getLogger(__name__)
 
-EXEMPT_PATHS = {"/", "/docs", "/openapi.json"}
+EXEMPT_PATHS = {"/", "/docs", "/openapi.json", "/metrics"}
 EXEMPT_SUFFIXES = ("/health", "/ready")
 
 

@@ -1,9 +1,9 @@
 """File storage: one interface, two backends chosen by `FILE_STORAGE_PROVIDER`.
 
-- `local`: each area is a folder (`UPLOAD_DIR`, `CERTIFICATES_DIR`); every resolved path must stay
-  inside its root.
+- `local`: each area is a folder (`UPLOAD_DIR`, `CERTIFICATES_DIR`, `EXPORTS_DIR`); every resolved
+  path must stay inside its root.
 - `s3`: one bucket through boto3 (any S3-compatible endpoint with `AWS_S3_ENDPOINT_URL`); each area
-  is a key prefix (`uploads/`, `certificates/`). Downloads are presigned GET URLs that expire after
+  is a key prefix (`uploads/`, `certificates/`, `exports/`). Downloads are presigned GET URLs that expire after
   `FILE_DOWNLOAD_URL_EXPIRE_SECONDS` and make the browser save the file (attachment).
 
 Keys are server-generated and relative to their area (`<folder>/<hex>.<ext>`, `<number>.pdf`);
@@ -31,8 +31,9 @@ from lms.core.errors import NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-Area = Literal["uploads", "certificates"]
-AREA_DIRECTORIES: dict[str, str] = {"uploads": "UPLOAD_DIR", "certificates": "CERTIFICATES_DIR"}
+Area = Literal["uploads", "certificates", "exports"]
+AREA_DIRECTORIES: dict[str, str] = {"uploads": "UPLOAD_DIR", "certificates": "CERTIFICATES_DIR",
+                                    "exports": "EXPORTS_DIR"}
 
 # A segment never starts with a dot, so `.`, `..` and hidden names are not keys.
 _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
@@ -252,7 +253,7 @@ def s3_client(app: Flask):
 
 
 def get_storage(area: Area) -> Storage:
-    """The storage of `area` ("uploads" or "certificates") for the current app."""
+    """The storage of `area` ("uploads", "certificates" or "exports") for the current app."""
     if area not in AREA_DIRECTORIES:
         raise ValueError(f"unknown storage area {area!r}")
     app = current_app._get_current_object()

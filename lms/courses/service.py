@@ -346,6 +346,13 @@ def update_course(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Cou
     return load_course(course.id)
 
 
+def _announce_publication(course: Course, was_published: bool) -> None:
+    if course.is_published and not was_published:
+        events.emit(events.COURSE_PUBLISHED, course=course)
+    elif was_published and not course.is_published:
+        events.emit(events.COURSE_UNPUBLISHED, course=course)
+
+
 def publish_course(course_id: uuid.UUID, user: User) -> Course:
     """The owner or an admin publishes; no instructor verification gate (§5.11). Idempotent."""
     course = get_course_for_managing(course_id, user)
@@ -354,12 +361,6 @@ def publish_course(course_id: uuid.UUID, user: User) -> Course:
     _announce_publication(course, was_published)
     _commit_course_change(course.id)
     return load_course(course.id)
-
-
-def _announce_publication(course: Course, was_published: bool) -> None:
-    """`course.published` when a draft becomes published (again, after being taken back to draft)."""
-    if course.is_published and not was_published:
-        events.emit(events.COURSE_PUBLISHED, course=course)
 
 
 def delete_course(course_id: uuid.UUID, user: User) -> None:

@@ -31,6 +31,8 @@ class Quiz(UUIDPrimaryKey, Timestamps, db.Model):
     shuffle_options: Mapped[bool] = mapped_column(default=True)
     show_correct_answers: Mapped[bool] = mapped_column(default=True)
     is_published: Mapped[bool] = mapped_column(default=False, index=True)
+    # Its share of the gradebook's weighted total, relative to the course's other quizzes and assignments.
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("1"), server_default="1")
 
     # Figures loaded with the quiz where a statement asks for them (lists, the quiz as taken).
     total_questions: Mapped[int | None] = query_expression()

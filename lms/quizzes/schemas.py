@@ -12,6 +12,9 @@ from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 
 # Bounds that keep values inside their columns (int4, NUMERIC(8,2)), so they are a 422, never a 500.
 MAX_QUESTION_POINTS = 1000
+MAX_WEIGHT = 1000
+_WEIGHT = ("Its share of the course gradebook's weighted total, relative to the weights of the course's other "
+           "published quizzes and assignments (1 by default: all weigh the same; 0 leaves it out of the total)")
 
 
 # --- quizzes -----------------------------------------------------------------------------------
@@ -29,6 +32,7 @@ class QuizSchema(ma.Schema):
     shuffle_options = ma.fields.Boolean()
     show_correct_answers = ma.fields.Boolean()
     is_published = ma.fields.Boolean()
+    weight = Decimal2(metadata={"description": _WEIGHT})
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
 
@@ -40,8 +44,8 @@ class QuizListItemSchema(QuizSchema):
     total_points = Decimal2()
 
     class Meta:
-        exclude = ("lesson_id", "shuffle_questions", "shuffle_options", "show_correct_answers", "created_at",
-                   "updated_at")
+        exclude = ("lesson_id", "shuffle_questions", "shuffle_options", "show_correct_answers", "weight",
+                   "created_at", "updated_at")
 
 
 class QuizListSchema(ma.Schema):
@@ -60,6 +64,7 @@ class QuizCreateSchema(ma.Schema):
     shuffle_questions = Boolean(load_default=True)
     shuffle_options = Boolean(load_default=True)
     show_correct_answers = Boolean(load_default=True)
+    weight = DecimalInput(minimum=0, maximum=MAX_WEIGHT, load_default=Decimal("1"), metadata={"description": _WEIGHT})
 
 
 class QuizUpdateSchema(ma.Schema):
@@ -76,6 +81,7 @@ class QuizUpdateSchema(ma.Schema):
     shuffle_options = Boolean(allow_none=True)
     show_correct_answers = Boolean(allow_none=True)
     is_published = Boolean(allow_none=True)
+    weight = DecimalInput(minimum=0, maximum=MAX_WEIGHT, allow_none=True, metadata={"description": _WEIGHT})
 
 
 # --- questions ---------------------------------------------------------------------------------

@@ -175,7 +175,8 @@ def create_quiz(course_id: uuid.UUID, data: dict[str, Any], user: User) -> Quiz:
     course = get_course_for_managing(course_id, user, MANAGE_DENIED)
     lesson = get_course_lesson(course, data["lesson_id"])
     ensure_lesson_has_no_quiz(lesson.id)
-    values = {**data, "lesson_id": lesson.id, "passing_score": to_decimal2(data["passing_score"])}
+    values = {**data, "lesson_id": lesson.id, "passing_score": to_decimal2(data["passing_score"]),
+              "weight": to_decimal2(data["weight"])}
     quiz = Quiz(course_id=course.id, is_published=False, **values)
     db.session.add(quiz)
     return commit_quiz(quiz)
@@ -187,8 +188,9 @@ def update_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, data: dict[str, Any], 
     changes = {name: value for name, value in data.items() if value is not None}
     if "lesson_id" in changes and changes["lesson_id"] != quiz.lesson_id:
         ensure_lesson_has_no_quiz(get_course_lesson(course, changes["lesson_id"]).id)
-    if "passing_score" in changes:
-        changes["passing_score"] = to_decimal2(changes["passing_score"])
+    for decimal in ("passing_score", "weight"):
+        if decimal in changes:
+            changes[decimal] = to_decimal2(changes[decimal])
     for name, value in changes.items():
         setattr(quiz, name, value)
     return commit_quiz(quiz)

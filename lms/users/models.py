@@ -27,6 +27,9 @@ class User(UUIDPrimaryKey, Timestamps, db.Model):
     # Access and refresh tokens issued before this instant are void (reset, deactivation, §5.7).
     tokens_valid_after: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Set when the account's personal data was erased (the row stays, anonymised, for the records
+    # that point at it: enrollments, grades, certificates).
+    erased_at: Mapped[datetime | None]
 
     @property
     def is_admin(self) -> bool:

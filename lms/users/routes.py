@@ -80,6 +80,6 @@ class UserItem(MethodView):
 
         Admins only. Only the fields sent change, and `null` leaves a field as it is. A new password or
         deactivation revokes every token of the user. 403 for the role `admin` or a role change of an admin;
-        409 when it would deactivate the last active admin.
+        409 when it would deactivate the last active admin, or for an erased account.
         """
         return service.update_user(user_id, changes)

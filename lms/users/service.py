@@ -23,6 +23,7 @@ from lms.users.models import User
 EMAIL_TAKEN = "Email is already registered"
 ADMIN_ROLES_BY_CLI = "Admin roles are managed with the CLI"
 LAST_ADMIN = "The last active admin cannot be deactivated"
+ERASED = "The account was erased and cannot be changed"
 
 
 @functools.cache
@@ -92,6 +93,8 @@ def create_user(data: dict[str, Any]) -> User:
 def update_user(user_id: uuid.UUID, changes: dict[str, Any]) -> User:
     """Admin changes; `None` values are ignored. A password change or a deactivation ends every session."""
     user = get_user(user_id)
+    if user.erased_at is not None:  # an anonymised record must not become an account again
+        raise Conflict(ERASED)
     changes = {field: value for field, value in changes.items() if value is not None}
     if "role" in changes and (changes["role"] == Role.ADMIN.value or user.is_admin):
         raise Forbidden(ADMIN_ROLES_BY_CLI)
@@ -99,17 +102,19 @@ def update_user(user_id: uuid.UUID, changes: dict[str, Any]) -> User:
         _ensure_another_active_admin(user)
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
-    if "role" in changes:
-        user.role = changes["role"]
+    if "role" in changes and changes["role"] != user.role:
+        previous_role, user.role = user.role, changes["role"]
+        events.emit(events.USER_ROLE_CHANGED, user=user, previous_role=previous_role)
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
         user.password_changed_at = utcnow()
         events.emit(events.USER_PASSWORD_CHANGED, user=user)
     if "is_active" in changes:
-        deactivated = user.is_active and not changes["is_active"]
-        user.is_active = changes["is_active"]
-        if deactivated:
+        was_active, user.is_active = user.is_active, changes["is_active"]
+        if was_active and not user.is_active:
             events.emit(events.USER_DEACTIVATED, user=user)
+        elif user.is_active and not was_active:
+            events.emit(events.USER_ACTIVATED, user=user)
     commit()
     return user
 

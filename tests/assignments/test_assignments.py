@@ -31,7 +31,8 @@ def test_the_course_instructor_creates_a_draft_assignment(client, auth_headers, 
         "title": "Build a parser", "description": "Parse JSON", "instructions": "Use recursion",
         "due_date": "2030-01-31T23:59:00Z", "max_points": 20, "grading_type": "points",
         "assignment_metadata": {"rubric": ["tests", "style"]}, "status": "draft", "is_published": False,
-        "created_at": body["created_at"], "updated_at": body["updated_at"],
+        "weight": "1.00", "late_penalty_percent_per_day": None, "late_penalty_max_percent": None,
+        "late_cutoff_at": None, "created_at": body["created_at"], "updated_at": body["updated_at"],
     }
     assert body["created_at"].endswith("Z")
 

@@ -214,3 +214,25 @@ def test_create_app_refuses_an_unsafe_production_configuration(env):
 def test_settings_are_listed_once():
     names = [setting.name for setting in config.SETTINGS]
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(("token", "problems"), [
+    ("", ["METRICS_TOKEN must be at least 32 characters when METRICS_ENABLED is on"]),
+    ("t" * 31, ["METRICS_TOKEN must be at least 32 characters when METRICS_ENABLED is on"]),
+])
+def test_production_refuses_metrics_without_a_strong_token(env, token, problems):
+    env.set("ENVIRONMENT", "production")
+    env.set("SECRET_KEY", STRONG_KEY)
+    env.set("DATABASE_URL", "postgresql://u@db/lms")
+    env.set("REDIS_URL", "redis://cache:6379/0")
+    env.set("METRICS_ENABLED", "true")
+    env.set("METRICS_TOKEN", token)
+    assert production_problems_of(env) == problems
+    env.set("METRICS_TOKEN", "t" * 32)
+    assert env()["METRICS_ENABLED"] is True
+
+
+@pytest.mark.parametrize(("name", "value"), [("AUDIT_LOG_RETENTION_DAYS", "-1"), ("DATA_EXPORT_LINK_EXPIRE_HOURS", "0")])
+def test_retention_settings_are_checked(env, name, value):
+    env.set(name, value)
+    assert name in "\n".join(production_problems_of(env))
