@@ -150,6 +150,33 @@ def settings_for_tests(database_url: str, redis_url: str, smtp_port: int, tmp: P
         "TESTING": True,
     }
 
+@contextmanager
+def served_by_gunicorn(settings: dict, extra_environment: dict[str, str], ready: Callable[[str], bool]):
+    """The app under gunicorn (gunicorn.conf.py) on a free loopback port, configured through the
+    environment; yields its base URL once `ready(base_url)` holds (30 s at most), stops it after."""
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    env = {**os.environ, **{key: str(value) for key, value in settings.items()}, "BIND": f"127.0.0.1:{port}",
+           **extra_environment}
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                               cwd=Path(__file__).resolve().parent.parent, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not ready(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 
 def build_app(settings: dict):
     """`create_app` for tests: every app built in the tests gives each request a fresh `g`."""

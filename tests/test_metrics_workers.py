@@ -7,20 +7,16 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import free_port
+from tests.helpers import served_by_gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "w" * 40
 
 pytestmark = [pytest.mark.postgres, pytest.mark.real_commits]
@@ -45,24 +41,11 @@ def live_gauge_pids(directory: Path) -> set[int]:
             if (match := re.match(r"gauge_livesum_(\d+)\.db$", path.name))}
 
 
-@contextmanager
 def gunicorn(settings: dict, directory: Path):
-    port = free_port()
-    env = {**os.environ, **{key: str(value) for key, value in settings.items()}, "BIND": f"127.0.0.1:{port}",
-           "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(directory)}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while len(live_gauge_pids(directory)) < 2:  # both workers have started their metrics
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """Two workers of one thread sharing `directory`; ready once both have started their metrics."""
+    return served_by_gunicorn(
+        settings, {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        lambda _base: len(live_gauge_pids(directory)) >= 2)
 
 
 @pytest.fixture

@@ -4,20 +4,14 @@ a logout on one is refused on the other, and the rate limit counts across both."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from contextlib import ExitStack
 
 import pytest
 
-from tests.helpers import PASSWORD, free_port
+from tests.helpers import PASSWORD, served_by_gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.real_commits]
 
@@ -36,30 +30,16 @@ def call(base: str, method: str, path: str, body: dict | None = None, token: str
         return error.code, json.loads(error.read() or b"null")
 
 
-@contextmanager
+def answers_health(base: str) -> bool:
+    try:
+        return call(base, "GET", "/health")[0] == 200
+    except OSError:
+        return False
+
+
 def gunicorn(settings: dict):
     """One gunicorn instance of the app on a free loopback port, configured through the environment."""
-    port = free_port()
-    env = {**os.environ, **{key: str(value) for key, value in settings.items()},
-           "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if call(base, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return served_by_gunicorn(settings, {"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}, answers_health)
 
 
 @pytest.fixture
