@@ -186,7 +186,8 @@ SETTINGS: list[Setting] = [
     Setting("WEBHOOK_TIMEOUT_SECONDS", float, 10.0,
             description="a webhook delivery attempt waits at most this long for the receiver (1 to 30)"),
     Setting("WEBHOOK_RELAY_INTERVAL_SECONDS", int, 30,
-            description="the relay runs at least this often (it also runs right after each commit that wrote events)"),
+            description="the `cron` process runs the webhook relay this often (it also runs right after each commit "
+                        "that wrote events, and when a worker starts)"),
     Setting("WEBHOOK_DELIVERY_CONCURRENCY", int, 8,
             description="webhook requests a relay run sends at once (a slow receiver holds only one)"),
     Setting("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", int, 24,

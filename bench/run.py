@@ -9,7 +9,7 @@ against their floors, SQL statements per request and the memory of the web serve
 
 Steps (bench/README.md says more):
   1. a throwaway PostgreSQL database and a flushed Redis database; the Procfile's `release`, then
-     `flask create-admin`, then its `web` and `worker` lines as written, in production mode with 2
+     `flask create-admin`, then its `web`, `worker` and `cron` lines as written, in production mode with 2
      web workers and gunicorn.conf.py's defaults, from the runtime-only virtualenv this runs in;
      with `--demo`, `flask seed-demo` fills the database in bulk first (the data set at scale);
   2. seeding through the HTTP API (instructors, published courses with lessons and a quiz,
@@ -188,7 +188,8 @@ class Bench:
             self.fill_in_bulk(self.args.demo)
         self.web = self.start_process("web", self.procfile["web"], self.environment)
         worker = self.start_process("worker", self.procfile["worker"], self.environment)
-        wait_until_ready(self.port, [self.web, worker])
+        cron = self.start_process("cron", self.procfile["cron"], self.environment)
+        wait_until_ready(self.port, [self.web, worker, cron])
         print(f"deploy: web ready on port {self.port}", flush=True)
 
     def fill_in_bulk(self, sizes: dict[str, int]) -> None:

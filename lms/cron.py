@@ -1,4 +1,4 @@
-"""The periodic jobs, run by the Procfile's `cron` process (RQ's cron scheduler):
+"""The periodic jobs, all of them, run by the Procfile's `cron` process (RQ's cron scheduler):
 
     rq cron --url "$REDIS_URL" lms.cron
 
@@ -9,11 +9,15 @@ times: harmless for these, which are idempotent).
 
 from rq import cron
 
+from config import load_config
 from lms.core.tasks import run_job
 
 HOURLY = 3600
+RELAY_INTERVAL_SECONDS = load_config()["WEBHOOK_RELAY_INTERVAL_SECONDS"]
 
 cron.register(run_job, "default", args=("lms.audit.service:purge_expired_entries", (), {}), interval=HOURLY,
               name="purge-expired-audit-entries")
 cron.register(run_job, "default", args=("lms.privacy.service:purge_expired_exports", (), {}), interval=HOURLY,
               name="purge-expired-data-exports")
+cron.register(run_job, "webhooks", args=("lms.webhooks.relay:relay", (), {}), interval=RELAY_INTERVAL_SECONDS,
+              name="webhooks-relay")

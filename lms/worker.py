@@ -8,7 +8,7 @@ the built app instead of building its own. The main process never opens a databa
 no pooled connection crosses a fork; each horse opens its own and closes it with the horse.
 
 A starting worker also queues a webhook relay run: whatever was committed while no worker ran is
-delivered now, and the run schedules the periodic ones that follow.
+delivered now (the periodic runs come from the `cron` process).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ authenticated caller of the request (none for a CLI command or an anonymous requ
 IP and request id come from the request.
 
 Another module's news becomes audited by one more subscriber here (`_record(...)` in a function
-decorated with `@events.on(NAME)`); the webhooks of issue 13 add theirs the same way.
+decorated with `@events.on(NAME)`), as the webhook endpoints' changes are.
 
 `changes` is a small JSON of what changed; `_scrubbed` drops anything named like a secret
 (password, token, code, secret, hash) whatever a subscriber passes, so none can be logged.
@@ -164,6 +164,32 @@ def _certificate_revoked(certificate, **_: Any) -> None:
 def _submission_graded(submission, previous_grade: float | None = None, **_: Any) -> None:
     _record("submission.graded", "submission", submission.id,
             {"grade": [previous_grade, submission.grade], "max_grade": submission.max_grade})
+
+
+def _endpoint_facts(endpoint) -> dict[str, Any]:
+    """What an admin changed about a webhook endpoint; never its secrets."""
+    return {"url": endpoint.url, "events": list(endpoint.events), "is_active": endpoint.is_active}
+
+
+@events.on(events.WEBHOOK_ENDPOINT_CREATED)
+def _webhook_endpoint_created(endpoint, **_: Any) -> None:
+    _record("webhook_endpoint.created", "webhook_endpoint", endpoint.id, _endpoint_facts(endpoint))
+
+
+@events.on(events.WEBHOOK_ENDPOINT_UPDATED)
+def _webhook_endpoint_updated(endpoint, changes: list[str], **_: Any) -> None:
+    _record("webhook_endpoint.updated", "webhook_endpoint", endpoint.id,
+            {**_endpoint_facts(endpoint), "fields": list(changes)})
+
+
+@events.on(events.WEBHOOK_ENDPOINT_DELETED)
+def _webhook_endpoint_deleted(endpoint, **_: Any) -> None:
+    _record("webhook_endpoint.deleted", "webhook_endpoint", endpoint.id, _endpoint_facts(endpoint))
+
+
+@events.on(events.WEBHOOK_ENDPOINT_SECRET_ROTATED)
+def _webhook_endpoint_secret_rotated(endpoint, **_: Any) -> None:
+    _record("webhook_endpoint.secret_rotated", "webhook_endpoint", endpoint.id)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Flask, current_app, has_app_context
@@ -42,8 +41,8 @@ def _resolve(path: str) -> Callable:
     return target
 
 
-def enqueue(func: Callable, *args: Any, queue: str = "default", job_id: str | None = None,
-            delay: timedelta | None = None, inline: bool = True, **kwargs: Any) -> str | None:
+def enqueue(func: Callable, *args: Any, queue: str = "default", inline: bool = True,
+            **kwargs: Any) -> str | None:
     """Run `func(*args, **kwargs)` in the background; returns the RQ job id, or None if run inline
     (or skipped: `inline=False`)."""
     if queue not in QUEUES:
@@ -52,14 +51,10 @@ def enqueue(func: Callable, *args: Any, queue: str = "default", job_id: str | No
     connection = redis_bytes_client(app)
     if connection is not None and not app.config["TASKS_FORCE_INLINE"]:
         retries = app.config["JOB_MAX_RETRIES"]
-        options = dict(job_id=job_id, job_timeout=120, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        options = dict(job_timeout=120, result_ttl=3600, failure_ttl=7 * 24 * 3600,
                        retry=Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None)
         try:
-            rq_queue = Queue(queue, connection=connection)
-            if delay is not None:
-                job = rq_queue.enqueue_in(delay, run_job, _job_path(func), args, kwargs, **options)
-            else:
-                job = rq_queue.enqueue(run_job, _job_path(func), args, kwargs, **options)
+            job = Queue(queue, connection=connection).enqueue(run_job, _job_path(func), args, kwargs, **options)
             return job.id
         except RedisError as exc:
             if not inline:

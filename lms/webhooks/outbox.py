@@ -6,6 +6,7 @@ commits, the notes become `outbox_events` rows, after a flush, so that the objec
 have their ids and defaults. The rows commit or roll back with the change: nothing is announced for
 a change that rolled back, and nothing is lost when Redis or the worker is down at commit time. Once
 committed, the relay is nudged (`relay.nudge`); its periodic run catches up with what a nudge missed.
+An event type that no active endpoint subscribes to is not written (`subscriptions`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from lms.core.db import Session, utcnow
 from lms.core.extensions import db
 from lms.webhooks.models import OutboxEvent
 from lms.webhooks.relay import nudge
+from lms.webhooks.subscriptions import wanted_event_types
 
 _NOTED = "lms.outbox.noted"  # session.info: the events of this transaction, still to write
 _WRITTEN = "lms.outbox.written"  # session.info: this transaction wrote outbox rows
@@ -79,6 +81,9 @@ if set(DATA) != set(events.PUBLIC_EVENTS):
 
 def _note(event_type: str) -> Callable[..., None]:
     def note(**payload: Any) -> None:
+        wanted = wanted_event_types()
+        if wanted is not None and event_type not in wanted:
+            return  # no active endpoint subscribes to it
         db.session.info.setdefault(_NOTED, []).append((event_type, payload, utcnow()))
     return note
 

@@ -1,8 +1,9 @@
 """The relay, run by the RQ worker on the `webhooks` queue: it dispatches outbox events to the
 endpoints subscribed to them, sends the deliveries that are due, and records each outcome.
 
-It runs right after each commit that wrote events (a nudge) and every `WEBHOOK_RELAY_INTERVAL_SECONDS`
-(each run schedules the next through the worker's scheduler, so a lost nudge only delays). Rows are
+It runs right after each commit that wrote events (a nudge), when a worker starts, and every
+`WEBHOOK_RELAY_INTERVAL_SECONDS` from the `cron` process (`lms/cron.py`), so a lost nudge only delays
+and retries come due. Rows are
 claimed with `FOR UPDATE SKIP LOCKED`, so several workers share the work without sending twice; a
 delivery's claim is a `next_attempt_at` in the near future, so a worker killed mid-send leaves it
 due again once the claim lapses: delivery is at least once, under the event's stable id.
@@ -32,6 +33,7 @@ from lms.core.extensions import db
 from lms.core.tasks import enqueue
 from lms.webhooks import outbound
 from lms.webhooks.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from lms.webhooks.subscriptions import publish_wanted_event_types
 
 RETRY_DELAYS = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                 timedelta(hours=5), timedelta(hours=10), timedelta(hours=10))
@@ -51,16 +53,9 @@ def nudge() -> None:
     enqueue(relay, queue="webhooks", inline=False)
 
 
-def _schedule_next_run() -> None:
-    """One scheduled run per interval, however many runs ask: the job id names the interval."""
-    interval = current_app.config["WEBHOOK_RELAY_INTERVAL_SECONDS"]
-    slot = int(time.time() // interval) + 1
-    enqueue(relay, queue="webhooks", inline=False, delay=timedelta(seconds=interval), job_id=f"webhooks-relay-{slot}")
-
-
 def relay() -> None:
     """The job: dispatch, deliver what is due (within a time budget), forget old delivered events."""
-    _schedule_next_run()  # first: a worker killed during this run still has its next run ahead
+    publish_wanted_event_types()
     started = time.monotonic()
     dispatch_events()
     while deliver_due() and time.monotonic() - started < RUN_BUDGET_SECONDS:

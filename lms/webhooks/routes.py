@@ -7,7 +7,7 @@ from flask.views import MethodView
 from lms.core.api import Blueprint
 from lms.core.pagination import PageQuerySchema, page_schema
 from lms.core.permissions import Role, require_roles
-from lms.webhooks import service
+from lms.webhooks import metrics, service  # noqa: F401 - metrics: its collector joins every scrape
 from lms.webhooks.schemas import (DeliveryQuerySchema, WebhookDeliverySchema, WebhookEndpointCreateSchema,
                                   WebhookEndpointSchema, WebhookEndpointUpdateSchema,
                                   WebhookEndpointWithSecretSchema)

@@ -20,6 +20,7 @@ from lms.core.pagination import paginate
 from lms.webhooks import outbox  # noqa: F401 - its subscribers write the public events to the outbox
 from lms.webhooks.models import WebhookDelivery, WebhookEndpoint
 from lms.webhooks.relay import nudge
+from lms.webhooks.subscriptions import forget_wanted_event_types, publish_wanted_event_types
 
 ENDPOINT_NOT_FOUND = "Webhook endpoint not found"
 DELIVERY_NOT_FOUND = "Webhook delivery not found"
@@ -41,8 +42,16 @@ def create_endpoint(data: dict[str, Any]) -> WebhookEndpoint:
     db.session.add(endpoint)
     db.session.flush()
     events.emit(events.WEBHOOK_ENDPOINT_CREATED, endpoint=endpoint)
-    commit()
+    _commit_subscription_change()
     return endpoint
+
+
+def _commit_subscription_change() -> None:
+    """Commit a change to what endpoints subscribe to, and publish the event types now wanted
+    (`subscriptions`; withdrawn first, so that no event is skipped while the change commits)."""
+    forget_wanted_event_types()
+    commit()
+    publish_wanted_event_types()
 
 
 def list_endpoints(args: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +78,7 @@ def update_endpoint(endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookE
     if reactivated:
         endpoint.failing_since = endpoint.disabled_at = endpoint.disabled_reason = None
     events.emit(events.WEBHOOK_ENDPOINT_UPDATED, endpoint=endpoint, changes=sorted(changes))
-    commit()
+    _commit_subscription_change()
     if reactivated:
         nudge()
     return endpoint
@@ -80,7 +89,7 @@ def delete_endpoint(endpoint_id: uuid.UUID) -> None:
     endpoint = get_endpoint(endpoint_id)
     events.emit(events.WEBHOOK_ENDPOINT_DELETED, endpoint=endpoint)
     db.session.delete(endpoint)
-    commit()
+    _commit_subscription_change()
 
 
 def rotate_secret(endpoint_id: uuid.UUID) -> WebhookEndpoint:

@@ -148,6 +148,28 @@ def test_grade_changes(client, instructor, student, auth_headers, make_course, m
     assert second.changes["grade"] == [7, 9]
 
 
+def test_webhook_endpoint_changes_are_recorded_without_their_secrets(client, app, admin, auth_headers, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_TARGETS", True)
+    headers = auth_headers(admin)
+    created = client.post(f"{API}/webhooks", headers=headers,
+                          json={"url": "http://127.0.0.1:9/hook", "events": ["enrollment.created"]}).get_json()
+    endpoint = f"{API}/webhooks/{created['id']}"
+    assert client.patch(endpoint, headers=headers, json={"is_active": False}).status_code == 200
+    rotated = client.post(f"{endpoint}/rotate-secret", headers=headers)
+    assert rotated.status_code == 200
+    assert client.delete(endpoint, headers=headers).status_code == 204
+
+    recorded = entries()
+    assert [entry.action for entry in recorded] == ["webhook_endpoint.created", "webhook_endpoint.updated",
+                                                    "webhook_endpoint.secret_rotated", "webhook_endpoint.deleted"]
+    assert {(entry.actor_id, entry.target_type, entry.target_id) for entry in recorded} == {
+        (admin.id, "webhook_endpoint", created["id"])}
+    assert recorded[1].changes == {"url": "http://127.0.0.1:9/hook", "events": ["enrollment.created"],
+                                   "is_active": False, "fields": ["is_active"]}
+    written = json.dumps([entry.changes for entry in recorded])
+    assert created["secret"] not in written and rotated.get_json()["secret"] not in written
+
+
 def test_the_command_line_admin_has_no_actor(app):
     from lms.cli import create_admin, register
 

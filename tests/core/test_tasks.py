@@ -143,19 +143,3 @@ def test_a_job_that_must_not_run_inline_is_skipped_when_it_cannot_be_queued(app,
     with make_app(REDIS_URL=CLOSED_REDIS_URL, TASKS_FORCE_INLINE=False).app_context():
         assert enqueue(record_inline, "outage", inline=False) is None
     assert inline_runs == []
-
-
-@pytest.mark.redis
-def test_a_delayed_job_waits_in_the_scheduled_registry(queued_app):
-    from datetime import timedelta
-
-    from rq.registry import ScheduledJobRegistry
-
-    with queued_app.app_context():
-        job_id = enqueue(record_job, "later", queue="webhooks", delay=timedelta(seconds=30), job_id="later-1")
-        assert job_id == "later-1"
-        again = enqueue(record_job, "later", queue="webhooks", delay=timedelta(seconds=30), job_id="later-1")
-        assert again == "later-1"
-        registry = ScheduledJobRegistry("webhooks", connection=redis_bytes_client())
-        assert registry.get_job_ids() == ["later-1"]  # one scheduled run, however many asked
-        assert Queue("webhooks", connection=redis_bytes_client()).count == 0

@@ -347,23 +347,26 @@ def test_an_outcome_for_an_endpoint_deleted_meanwhile_is_dropped(failing_deliver
 
 
 @pytest.mark.redis
-def test_each_run_schedules_the_next_one_through_the_worker_scheduler(make_app):
-    from rq import Queue
-    from rq.registry import ScheduledJobRegistry
+def test_the_cron_process_runs_the_relay_every_interval_and_a_nudge_queues_a_run(make_app, monkeypatch):
+    import importlib
+    import sys
+
+    from rq import Queue, cron
 
     from lms.core.redis import redis_bytes_client
-    from tests.helpers import on_test_connection
 
+    monkeypatch.setenv("WEBHOOK_RELAY_INTERVAL_SECONDS", "45")
     queued = make_app(TASKS_FORCE_INLINE=False)
-    with on_test_connection(queued), queued.app_context(), time_machine.travel(NOW, tick=False):
-        relay.relay()
-        relay.relay()  # runs within one interval share the next scheduled run
-        connection = redis_bytes_client()
-        scheduled = ScheduledJobRegistry("webhooks", connection=connection).get_job_ids()
+    cron._job_data_registry.clear()
+    sys.modules.pop("lms.cron", None)
+    importlib.import_module("lms.cron")  # registers its jobs with RQ's cron registry, as `rq cron lms.cron` does
+    connection = redis_bytes_client(queued)
+    job = {job.name: job for job in cron.create_cron(connection).get_jobs()}["webhooks-relay"]
+    assert (job.interval, job.queue_name, job.args[0]) == (45, "webhooks", "lms.webhooks.relay:relay")
+
+    with queued.app_context():
         relay.nudge()
-        nudged = Queue("webhooks", connection=connection).count
-    assert len(scheduled) == 1 and scheduled[0].startswith("webhooks-relay-")
-    assert nudged == 1
+    assert Queue("webhooks", connection=connection).count == 1
 
 
 @pytest.mark.parametrize("timeout, concurrency, size", [(10, 8, 48), (30, 8, 16), (1, 64, 50), (30, 1, 2)])
