@@ -187,6 +187,10 @@ SETTINGS: list[Setting] = [
             description="a webhook delivery attempt waits at most this long for the receiver (1 to 30)"),
     Setting("WEBHOOK_RELAY_INTERVAL_SECONDS", int, 30,
             description="the relay runs at least this often (it also runs right after each commit that wrote events)"),
+    Setting("SYNC_SETTLE_SECONDS", int, 5,
+            description="sync watermarks (`until`) lag now by this much, so a transaction still committing is seen next time (0 to 300)"),
+    Setting("TOMBSTONE_RETENTION_DAYS", int, 90,
+            description="deletions stay visible in GET /changes this long; older tombstones are pruned daily (1 to 3650)"),
     Setting("WEBHOOK_DELIVERY_CONCURRENCY", int, 8,
             description="webhook requests a relay run sends at once (a slow receiver holds only one)"),
     Setting("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", int, 24,
@@ -332,6 +336,10 @@ def load_config(
         problems.append("WEBHOOK_TIMEOUT_SECONDS must be between 1 and 30")
     if config.get("WEBHOOK_RELAY_INTERVAL_SECONDS", 30) < 1:
         problems.append("WEBHOOK_RELAY_INTERVAL_SECONDS must be at least 1")
+    if not 0 <= config.get("SYNC_SETTLE_SECONDS", 5) <= 300:
+        problems.append("SYNC_SETTLE_SECONDS must be between 0 and 300")
+    if not 1 <= config.get("TOMBSTONE_RETENTION_DAYS", 90) <= 3650:
+        problems.append("TOMBSTONE_RETENTION_DAYS must be between 1 and 3650")
     if not 1 <= config.get("WEBHOOK_DELIVERY_CONCURRENCY", 8) <= 64:
         problems.append("WEBHOOK_DELIVERY_CONCURRENCY must be between 1 and 64")
     if not 0 <= config.get("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", 24) <= 168:

@@ -39,6 +39,7 @@ BLUEPRINTS = (
     "lms.certificates.routes:blp",
     "lms.assignments.routes:blp",
     "lms.webhooks.routes:blp",
+    "lms.sync.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {

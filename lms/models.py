@@ -3,6 +3,7 @@
 from lms.assignments.models import Assignment, Submission
 from lms.auth.models import RefreshToken, UserToken
 from lms.certificates.models import Certificate
+from lms.core.tombstones import Tombstone
 from lms.courses.models import Course, Lesson
 from lms.enrollments.models import Enrollment, LessonProgress
 from lms.files.models import StoredFile
@@ -11,5 +12,5 @@ from lms.users.models import User
 from lms.webhooks.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 
 __all__ = ["Assignment", "Certificate", "Course", "Enrollment", "Lesson", "LessonProgress", "OutboxEvent", "Question",
-           "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "User", "UserToken", "WebhookDelivery",
-           "WebhookEndpoint"]
+           "Quiz", "QuizAttempt", "RefreshToken", "StoredFile", "Submission", "Tombstone", "User", "UserToken",
+           "WebhookDelivery", "WebhookEndpoint"]

@@ -7,8 +7,9 @@ app once, in the worker's main process, before it forks a work horse per job. Ea
 the built app instead of building its own. The main process never opens a database connection, so
 no pooled connection crosses a fork; each horse opens its own and closes it with the horse.
 
-A starting worker also queues a webhook relay run: whatever was committed while no worker ran is
-delivered now, and the run schedules the periodic ones that follow.
+A starting worker also queues a webhook relay run (whatever was committed while no worker ran is
+delivered now, and the run schedules the periodic ones that follow) and a tombstone pruning run
+(which schedules the next day's).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 from rq import Worker
 
-from lms.core.tasks import worker_app
+from lms.core.tasks import enqueue, worker_app
+from lms.sync.service import prune_daily
 from lms.webhooks.relay import nudge
 
 
@@ -25,6 +27,8 @@ class AppWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         app = worker_app()  # fail fast on a bad configuration, before taking any job
-        if "webhooks" in self.queue_names():
-            with app.app_context():
+        with app.app_context():
+            if "webhooks" in self.queue_names():
                 nudge()
+            if "default" in self.queue_names():
+                enqueue(prune_daily, inline=False)

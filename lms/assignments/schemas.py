@@ -106,6 +106,7 @@ class SubmissionSchema(ma.Schema):
     feedback = ma.fields.String(allow_none=True)
     feedback_attachments = ma.fields.List(ma.fields.String(), allow_none=True)
     is_late = ma.fields.Boolean(required=True, metadata={"description": "Submitted after the due date"})
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})
 
 
 _SERVER_SET = {"description": "Ignored: the server sets it (contract §5.20)"}

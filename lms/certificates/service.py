@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.certificates.models import Certificate
 from lms.certificates.urls import pdf_path, verification_url
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import after_commit, commit, utcnow
 from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
 from lms.core.mail import send_email
@@ -127,7 +127,10 @@ def _discard_pdf(storage: Storage, key: str) -> None:
 
 @events.on(events.COURSE_DELETED)
 def _discard_files_of_deleted_course(course_id: uuid.UUID, **_: Any) -> None:
-    """The course's certificates go with it (database cascade); their PDFs once that commits."""
+    """The course's certificates go with it (database cascade): their tombstones now, their PDFs
+    once that commits."""
+    tombstones.record("certificates", select(Certificate.id, Certificate.course_id)
+                      .where(Certificate.course_id == course_id))
     keys = certificate_files_of_course(course_id)
     if keys:
         after_commit(lambda: enqueue(discard_certificate_files, keys))

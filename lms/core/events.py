@@ -31,7 +31,7 @@ from lms.core.db import after_commit as run_after_commit
 COURSE_CHANGED = "course.changed"  # a course or one of its lessons was written (payload: course_id)
 COURSE_PUBLISHED = "course.published"  # a draft became published (payload: course)
 COURSE_DELETED = "course.deleted"  # (payload: course_id), announced before the row is deleted
-LESSON_DELETED = "lesson.deleted"
+LESSON_DELETED = "lesson.deleted"  # (payload: course_id, lesson_id), announced before the row is deleted
 LESSON_COMPLETED = "lesson.completed"  # a lesson's progress became completed (payload: enrollment, progress)
 USER_CREATED = "user.created"  # (payload: user)
 USER_DEACTIVATED = "user.deactivated"  # (payload: user)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, with_expression
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.cache import get_app_cache
 from lms.core.db import commit, contains_text, escape_like
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -364,8 +364,11 @@ def _announce_publication(course: Course, was_published: bool) -> None:
 
 def delete_course(course_id: uuid.UUID, user: User) -> None:
     """The database cascades to lessons, enrollments, progress, quizzes, certificates, assignments;
-    `course.deleted` lets the modules with files of their own remove them."""
+    `course.deleted` lets the modules with rows and files of their own record their tombstones and
+    remove the files."""
     course = get_course_for_managing(course_id, user)
+    tombstones.record_one("courses", course.id, course.id)
+    tombstones.record("lessons", select(Lesson.id, Lesson.course_id).where(Lesson.course_id == course.id))
     events.emit(events.COURSE_DELETED, course_id=course.id)
     db.session.delete(course)
     _commit_course_change(course_id)
@@ -511,10 +514,12 @@ def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
 def delete_lesson(lesson_id: uuid.UUID, user: User) -> None:
     """Its progress rows and quiz go with it; child lessons lose their parent (FK actions).
 
-    `lesson.deleted` lets the enrollments recompute (one that now has every remaining lesson done
-    is completed without waiting for another progress write).
+    `lesson.deleted`, announced before the row is deleted, lets the modules record the tombstones of
+    what goes with it, and the enrollments recompute once it is gone (one that now has every
+    remaining lesson done is completed without waiting for another progress write).
     """
     lesson, course = _get_lesson_for_managing(lesson_id, user)
-    db.session.delete(lesson)
+    tombstones.record_one("lessons", lesson.id, course.id)
     events.emit(events.LESSON_DELETED, course_id=course.id, lesson_id=lesson.id)
+    db.session.delete(lesson)
     _commit_course_change(course.id)

@@ -34,3 +34,4 @@ class FileSchema(ma.Schema):
     file_size = Integer(required=True)
     storage_provider = ma.fields.String(required=True, metadata={"description": "local or s3"})
     created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})

@@ -125,6 +125,7 @@ class QuestionSchema(ma.Schema):
     explanation = ma.fields.String(allow_none=True)
     options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
     correct_answer = ma.fields.String(allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change"})
 
 
 class QuestionPublicSchema(ma.Schema):
@@ -182,6 +183,7 @@ class AttemptSchema(ma.Schema):
     percentage = Decimal2(allow_none=True)
     is_passed = ma.fields.Boolean(allow_none=True)
     time_taken_seconds = Integer(allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change (grading included)"})
 
 
 class AnswerResultSchema(ma.Schema):

@@ -21,7 +21,7 @@ from sqlalchemy import Select, Subquery, Update, and_, bindparam, func, select, 
 from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.schemas import to_decimal2
@@ -506,3 +506,24 @@ def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> Attemp
     elif attempt is None:
         raise NotFound(ATTEMPT_NOT_FOUND)
     return attempt_view(attempt, quiz, user, course)
+
+
+# --- tombstones of the rows deleted with a course or a lesson (database cascades) --------------------
+
+def _record_deleted_quizzes(quizzes: Select) -> None:
+    """Tombstones for the quizzes of `quizzes` (a SELECT of quiz ids), their questions and attempts."""
+    tombstones.record("quizzes", select(Quiz.id, Quiz.course_id).where(Quiz.id.in_(quizzes)))
+    tombstones.record("questions", select(Question.id, Quiz.course_id).join(Quiz, Quiz.id == Question.quiz_id)
+                      .where(Quiz.id.in_(quizzes)))
+    tombstones.record("quiz_attempts", select(QuizAttempt.id, Quiz.course_id).join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+                      .where(Quiz.id.in_(quizzes)))
+
+
+@events.on(events.COURSE_DELETED)
+def _record_deleted_course_quizzes(course_id: uuid.UUID, **_: Any) -> None:
+    _record_deleted_quizzes(select(Quiz.id).where(Quiz.course_id == course_id))
+
+
+@events.on(events.LESSON_DELETED)
+def _record_deleted_lesson_quiz(lesson_id: uuid.UUID, **_: Any) -> None:
+    _record_deleted_quizzes(select(Quiz.id).where(Quiz.lesson_id == lesson_id))

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import null, select
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import Conflict, NotFound
 from lms.core.extensions import db
@@ -76,8 +76,11 @@ def update_endpoint(endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookE
 
 
 def delete_endpoint(endpoint_id: uuid.UUID) -> None:
-    """The endpoint and its delivery log; nothing more is sent to it."""
+    """The endpoint and its delivery log (database cascade; both get tombstones); nothing more is sent to it."""
     endpoint = get_endpoint(endpoint_id)
+    tombstones.record_one("webhook_endpoints", endpoint.id)
+    tombstones.record("webhook_deliveries", select(WebhookDelivery.id, null())
+                      .where(WebhookDelivery.endpoint_id == endpoint.id))
     events.emit(events.WEBHOOK_ENDPOINT_DELETED, endpoint=endpoint)
     db.session.delete(endpoint)
     commit()

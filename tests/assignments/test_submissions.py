@@ -41,6 +41,7 @@ def test_a_student_submits_once_and_the_server_sets_status_and_time(client, auth
         "submitted_at": body["submitted_at"], "graded_at": None, "returned_at": None, "status": "submitted",
         "content": "My essay", "file_urls": None, "submission_type": "text", "submission_metadata": {"words": 900},
         "grade": None, "max_grade": None, "feedback": None, "feedback_attachments": None, "is_late": False,
+        "updated_at": body["updated_at"],
     }
     assert body["submitted_at"] >= before.isoformat().replace("+00:00", "Z")[:19]
 

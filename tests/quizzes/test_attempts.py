@@ -18,7 +18,7 @@ from lms.quizzes.service import SUBMISSION_GRACE
 from tests.quizzes.helpers import attempts_url
 
 STARTED_FIELDS = {"id", "quiz_id", "attempt_number", "status", "started_at", "max_score"}
-ATTEMPT_FIELDS = {"id", "enrollment_id", "quiz_id", "attempt_number", "status", "started_at", "submitted_at",
+ATTEMPT_FIELDS = {"id", "updated_at", "enrollment_id", "quiz_id", "attempt_number", "status", "started_at", "submitted_at",
                   "graded_at", "score", "max_score", "percentage", "is_passed", "time_taken_seconds"}
 
 
