@@ -29,6 +29,7 @@ from lms.core import events, tombstones
 from lms.core.db import after_commit, commit, utcnow
 from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
 from lms.core.mail import send_email
+from lms.core.pagination import collect
 from lms.core.storage import Download, Storage, StorageError, get_storage
 from lms.core.tasks import enqueue
 from lms.courses.service import can_manage_course, get_course
@@ -179,11 +180,9 @@ def can_generate_certificate(user: User, enrollment: Enrollment) -> bool:
 
 # --- reading, downloading, verifying, revoking ----------------------------------------------------
 
-def my_certificates(user: User) -> dict[str, Any]:
-    certificates = list(db.session.scalars(
-        select(Certificate).where(Certificate.student_id == user.id, Certificate.is_revoked.is_(False))
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
-    return {"certificates": certificates, "total": len(certificates)}
+def my_certificates(user: User, args: dict[str, Any]) -> dict[str, Any]:
+    return collect(select(Certificate).where(Certificate.student_id == user.id, Certificate.is_revoked.is_(False))
+                   .order_by(Certificate.issued_at.desc(), Certificate.id.desc()), args, "certificates")
 
 
 def _with_names():

@@ -1,17 +1,19 @@
 """The contract's list shapes (§1.5), built one way for every module.
 
 - page/size: `PageQuerySchema` + `paginate(stmt, args)` + `page_schema(ItemSchema)`;
-- skip/limit: `SkipLimitQuerySchema` + `skip_limit(stmt, args, key)` + `skip_limit_schema(...)`.
-Both run exactly two statements (a COUNT and the page) whatever the page size; whatever the items
-need beyond their own row must be loaded by `stmt` itself (joins, `selectinload`).
+- skip/limit: `SkipLimitQuerySchema` + `skip_limit(stmt, args, key)` + `skip_limit_schema(...)`;
+- unpaged: `UnpagedQuerySchema` + `collect(stmt, args, key)` + `list_schema(...)`.
+The first two run exactly two statements (a COUNT and the page) whatever the page size, the third
+one; whatever the items need beyond their own row must be loaded by `stmt` itself (joins, `selectinload`).
 
-Both also page for incremental sync (issue 13). Without `updated_since` and `after` an answer is
+All three also page for incremental sync (issue 13). Without `updated_since` and `after` an answer is
 the contract's, byte for byte. With either, the list is in sync mode:
 
 - `updated_since` (RFC 3339 with an offset) keeps the items whose `updated_at` is at or after it;
 - the items come in ascending `id` order, an order no update changes, and `after=<next_cursor>`
   answers the items after the cursor's (the page/skip offset is then not used): a walk sees each
   item that exists throughout it exactly once, however they are updated meanwhile;
+- an unpaged list then pages too, by `limit`;
 - the answer adds `next_cursor` (null on the last page) and `until`, a watermark fixed when the
   walk began (minus `SYNC_SETTLE_SECONDS`, for transactions still committing): the next sync passes
   it as `updated_since`, so what changed during a walk is picked up by the next one.
@@ -89,6 +91,14 @@ class SyncQuerySchema(ma.Schema):
                        "not return is a 400."})
 
 
+class UnpagedQuerySchema(SyncQuerySchema):
+    """The unpaged lists (`collect`): their sync mode pages, by `limit`."""
+
+    limit = Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000), metadata={
+        "description": "Sync mode only (with `updated_since` or `after`): items per page, 1 to 1000 (default 100). "
+                       "Without them the whole list is answered, as always."})
+
+
 class PageQuerySchema(SyncQuerySchema):
     # Bounded so that the OFFSET fits the database's integer (a huge page is a 422, not a 500).
     page = Integer(load_default=1, validate=positive_int)
@@ -154,6 +164,16 @@ def skip_limit(stmt: Select, args: dict[str, Any], key: str) -> dict[str, Any]:
     return {key: items, "total": total, "page": skip // limit + 1, "page_size": limit}
 
 
+def collect(stmt: Select, args: dict[str, Any], key: str) -> dict[str, Any]:
+    """An unpaged list, `{key: [...], "total": n}`: the whole list in one statement; in sync mode,
+    a page of `limit` items with `next_cursor` and `until` (two statements)."""
+    if is_sync(args):
+        items, total, sync = _sync_page(stmt, args, args["limit"], 0)
+        return {key: items, "total": total, **sync}
+    items = list(db.session.execute(stmt).scalars().unique())
+    return {key: items, "total": len(items)}
+
+
 def sync_fields() -> dict[str, ma.fields.Field]:
     """The fields a list answer adds in sync mode (absent otherwise)."""
     return {
@@ -203,5 +223,6 @@ def list_schema(item_schema: type[ma.Schema], key: str) -> type[ma.Schema]:
         _schemas[("list", name)] = ma.Schema.from_dict({
             key: ma.fields.List(ma.fields.Nested(item_schema), required=True),
             "total": Integer(required=True),
+            **sync_fields(),
         }, name=name)
     return _schemas[("list", name)]

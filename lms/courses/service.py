@@ -21,7 +21,7 @@ from lms.core import events, tombstones
 from lms.core.cache import get_app_cache
 from lms.core.db import commit, contains_text, escape_like
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from lms.core.pagination import paginate
+from lms.core.pagination import collect, paginate
 from lms.core.schemas import INT32_MAX
 from lms.courses.models import Course, Lesson
 from lms.core.extensions import db
@@ -400,14 +400,12 @@ def lessons_unlocked_for(user: User | None, course: Course) -> bool:
     return user is not None and any(grants(user, course.id) for grants in _LESSON_CONTENT_GRANTS)
 
 
-def list_lessons_for_reader(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
+def list_lessons_for_reader(course_id: uuid.UUID, user: User | None, args: dict[str, Any]) -> dict[str, Any]:
     """A visible course's lessons by `order_index`, gated per §5.18."""
     course = get_course_for_reading(course_id, user)
     unlocked = lessons_unlocked_for(user, course)
-    lessons = db.session.scalars(
-        select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)).all()
-    items = [ReaderLesson(lesson, unlocked or lesson.is_preview) for lesson in lessons]
-    return {"items": items, "total": len(items)}
+    answer = collect(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index), args, "items")
+    return {**answer, "items": [ReaderLesson(lesson, unlocked or lesson.is_preview) for lesson in answer["items"]]}
 
 
 def _get_lesson_for_reading(lesson_id: uuid.UUID, user: User | None) -> tuple[Lesson, Course]:

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from lms.core.api import Blueprint
 from lms.core.idempotency import idempotent
 from lms.core.http import dumped_response
+from lms.core.pagination import UnpagedQuerySchema
 from lms.core.permissions import current_user, login_optional, login_required
 from lms.quizzes import service
 from lms.quizzes.schemas import (
@@ -35,16 +36,18 @@ attempts_blp = Blueprint("quiz-attempts", __name__, url_prefix="/quizzes",
 @blp.route("/<uuid:course_id>/quizzes")
 class QuizList(MethodView):
     @blp.doc(operationId="listQuizzes")
+    @blp.arguments(UnpagedQuerySchema, location="query")
     @blp.response(200, QuizListSchema)
     @blp.answers(404)
     @login_optional
-    def get(self, course_id):
+    def get(self, args, course_id):
         """List a course's quizzes, newest first (drafts only for the owner or an admin).
 
         Anyone for a published course: its published quizzes; the course's instructor and admins also see
-        drafts. 404 for an unknown course or a draft course the caller may not see.
+        drafts. 404 for an unknown course or a draft course the caller may not see. `updated_since`/`after` page
+        them for incremental sync (ascending id, `limit` per page, `next_cursor`).
         """
-        return service.list_quizzes(course_id, current_user())
+        return service.list_quizzes(course_id, current_user(), args)
 
     @idempotent
     @blp.doc(operationId="createQuiz")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
+from lms.core.pagination import sync_fields
 from lms.core.schemas import Boolean, Decimal2, DecimalInput, Integer, UTCDateTime, one_of, positive_int
 from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 
@@ -47,6 +48,8 @@ class QuizListItemSchema(QuizSchema):
 class QuizListSchema(ma.Schema):
     quizzes = ma.fields.List(ma.fields.Nested(QuizListItemSchema), required=True)
     total = Integer(required=True)
+    next_cursor = sync_fields()["next_cursor"]
+    until = sync_fields()["until"]
 
 
 class QuizCreateSchema(ma.Schema):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from lms.core.pagination import collect
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Course
 from lms.courses.service import can_manage_course, get_course, get_course_for_managing, get_course_for_reading, get_course_lesson
@@ -135,7 +136,7 @@ def question_totals(course_id: uuid.UUID) -> Subquery:
             .group_by(Question.quiz_id).subquery())
 
 
-def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
+def list_quizzes(course_id: uuid.UUID, user: User | None, args: dict[str, Any]) -> dict[str, Any]:
     """Newest first; published quizzes only, except for the course's owner and admins."""
     course = get_course_for_reading(course_id, user)
     totals = question_totals(course.id)
@@ -148,8 +149,7 @@ def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
             .execution_options(populate_existing=True))
     if not can_manage_course(user, course):
         stmt = stmt.where(Quiz.is_published.is_(True))
-    quizzes = list(db.session.scalars(stmt))
-    return {"quizzes": quizzes, "total": len(quizzes)}
+    return collect(stmt, args, "quizzes")
 
 
 def get_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> Quiz:
