@@ -1,4 +1,7 @@
-"""The object types of GET /changes: each with its model and the column that says when a row was created."""
+"""The object types of GET /changes: each with its model and the column that says when a row was created.
+
+Webhook deliveries are left out: a log that the relay prunes after 30 days, not data to mirror (their
+list still pages with `updated_since`/`after`)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from lms.enrollments.models import Enrollment, LessonProgress
 from lms.files.models import StoredFile
 from lms.quizzes.models import Question, Quiz, QuizAttempt
 from lms.users.models import User
-from lms.webhooks.models import WebhookDelivery, WebhookEndpoint
+from lms.webhooks.models import WebhookEndpoint
 
 TYPES: dict[str, tuple[Any, Any]] = {
     "users": (User, User.created_at),
@@ -27,7 +30,6 @@ TYPES: dict[str, tuple[Any, Any]] = {
     "certificates": (Certificate, Certificate.issued_at),
     "files": (StoredFile, StoredFile.created_at),
     "webhook_endpoints": (WebhookEndpoint, WebhookEndpoint.created_at),
-    "webhook_deliveries": (WebhookDelivery, WebhookDelivery.created_at),
 }
 DEFAULT_LIMIT = 1000  # changes per answer
 MAX_LIMIT = 5000

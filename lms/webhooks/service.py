@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import null, select
+from sqlalchemy import select
 
 from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
@@ -76,11 +76,10 @@ def update_endpoint(endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookE
 
 
 def delete_endpoint(endpoint_id: uuid.UUID) -> None:
-    """The endpoint and its delivery log (database cascade; both get tombstones); nothing more is sent to it."""
+    """The endpoint and its delivery log (database cascade); nothing more is sent to it. The endpoint gets a
+    tombstone; its deliveries, a log that the relay also prunes after `KEEP_EVENTS`, are not synced by GET /changes."""
     endpoint = get_endpoint(endpoint_id)
     tombstones.record_one("webhook_endpoints", endpoint.id)
-    tombstones.record("webhook_deliveries", select(WebhookDelivery.id, null())
-                      .where(WebhookDelivery.endpoint_id == endpoint.id))
     events.emit(events.WEBHOOK_ENDPOINT_DELETED, endpoint=endpoint)
     db.session.delete(endpoint)
     commit()

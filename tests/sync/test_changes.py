@@ -276,3 +276,35 @@ def test_assignment_rows_keep_updated_at_on_update(client, auth_headers, instruc
                           json={"title": "Renamed"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["updated_at"] >= iso(before)[:19]
+
+
+@pytest.mark.redis
+def test_each_pruning_run_schedules_the_next_day_s_once(make_app):
+    from rq.registry import ScheduledJobRegistry
+
+    from lms.core.redis import redis_bytes_client
+    from tests.helpers import on_test_connection
+
+    queued = make_app(TASKS_FORCE_INLINE=False)
+    with on_test_connection(queued), queued.app_context():
+        db.session.add(Tombstone(object_type="courses", object_id=uuid.uuid4(),
+                                 deleted_at=utcnow() - timedelta(days=queued.config["TOMBSTONE_RETENTION_DAYS"] + 1)))
+        db.session.commit()
+        service.prune_daily()
+        service.prune_daily()  # runs on the same day share the next scheduled run
+        scheduled = ScheduledJobRegistry("default", connection=redis_bytes_client()).get_job_ids()
+        remaining = db.session.scalar(select(func.count()).select_from(Tombstone))
+    assert len(scheduled) == 1 and scheduled[0].startswith("tombstones-prune-")
+    assert remaining == 0
+
+
+def test_deleting_a_webhook_endpoint_records_it(client, auth_headers, admin, app, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_TARGETS", True)
+    created = client.post(f"{API}/webhooks", headers=auth_headers(admin),
+                          json={"url": "https://sis.example.edu/hooks", "events": ["user.created"]}).get_json()
+    since = utcnow()
+    assert client.delete(f"{API}/webhooks/{created['id']}", headers=auth_headers(admin)).status_code == 204
+
+    body = changes(client, auth_headers(admin), since, "&types=webhook_endpoints")
+
+    assert body["changes"]["webhook_endpoints"] == {"created": [], "updated": [], "deleted": [created["id"]]}
