@@ -187,14 +187,16 @@ SETTINGS: list[Setting] = [
             description="a webhook delivery attempt waits at most this long for the receiver (1 to 30)"),
     Setting("WEBHOOK_RELAY_INTERVAL_SECONDS", int, 30,
             description="the relay runs at least this often (it also runs right after each commit that wrote events)"),
-    Setting("SYNC_SETTLE_SECONDS", int, 5,
-            description="sync watermarks (`until`) lag now by this much, so a transaction still committing is seen next time (0 to 300)"),
-    Setting("TOMBSTONE_RETENTION_DAYS", int, 90,
-            description="deletions stay visible in GET /changes this long; older tombstones are pruned daily (1 to 3650)"),
     Setting("WEBHOOK_DELIVERY_CONCURRENCY", int, 8,
             description="webhook requests a relay run sends at once (a slow receiver holds only one)"),
     Setting("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", int, 24,
             description="after a secret rotation, the previous secret also signs for this long (0 to 168)"),
+    # Incremental sync
+    Setting("SYNC_SETTLE_SECONDS", int, 5,
+            description="sync watermarks (`until`) are this long before now, so that a change whose transaction was "
+                        "still committing is in the next sync (0 to 300)"),
+    Setting("TOMBSTONE_RETENTION_DAYS", int, 90,
+            description="deletions stay in GET /changes this long; the worker prunes older tombstones daily (1 to 3650)"),
     # Files
     Setting("FILE_STORAGE_PROVIDER", str, "local",
             description="`local` (folders below) or `s3`"),
