@@ -308,3 +308,18 @@ def test_deleting_a_webhook_endpoint_records_it(client, auth_headers, admin, app
     body = changes(client, auth_headers(admin), since, "&types=webhook_endpoints")
 
     assert body["changes"]["webhook_endpoints"] == {"created": [], "updated": [], "deleted": [created["id"]]}
+
+
+def test_deleting_a_parent_lesson_stamps_its_children_as_updated(client, auth_headers, admin, instructor,
+                                                                 make_course, make_lesson):
+    course = make_course(instructor)
+    parent = make_lesson(course, created_at=utcnow() - timedelta(days=2))
+    child = make_lesson(course, parent_lesson_id=parent.id, created_at=utcnow() - timedelta(days=2))
+    since = utcnow()
+    assert client.delete(f"{API}/lessons/{parent.id}", headers=auth_headers(instructor)).status_code == 204
+
+    body = changes(client, auth_headers(admin), since, "&types=lessons")["changes"]["lessons"]
+
+    assert body == {"created": [], "updated": [str(child.id)], "deleted": [str(parent.id)]}
+    response = client.get(f"{API}/lessons/{child.id}", headers=auth_headers(instructor))
+    assert response.get_json()["parent_lesson_id"] is None
