@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from lms.assignments.models import Assignment
 from lms.certificates.models import Certificate
+from lms.core import events
 from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.core.tombstones import Tombstone
@@ -190,10 +191,25 @@ def test_deleting_an_assignment_records_its_submissions(client, auth_headers, ad
     assert sorted(body["submissions"]["deleted"]) == ids(*course_tree["submissions"])
 
 
-def test_a_deletion_that_rolls_back_leaves_no_tombstone(client, auth_headers, other_instructor, course_tree):
+def test_a_refused_deletion_leaves_no_tombstone(client, auth_headers, other_instructor, course_tree):
     course = course_tree["courses"][0]
-    assert client.delete(f"{API}/courses/{course.id}", headers=auth_headers(other_instructor)).status_code in (403, 404)
+    assert client.delete(f"{API}/courses/{course.id}", headers=auth_headers(other_instructor)).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Tombstone)) == 0
+
+
+def test_a_deletion_that_fails_leaves_no_tombstone(client, auth_headers, instructor, course_tree):
+    course = course_tree["courses"][0]
+
+    def fail(_sender, **_payload):
+        raise RuntimeError("a subscriber failed after the tombstones were written")
+
+    with events.signal(events.COURSE_DELETED).connected_to(fail):
+        response = client.delete(f"{API}/courses/{course.id}", headers=auth_headers(instructor))
+
+    assert response.status_code == 500
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Tombstone)) == 0
+    assert db.session.get(Course, course.id) is not None
 
 
 def test_tombstones_past_the_retention_are_pruned(app, monkeypatch):
