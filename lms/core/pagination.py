@@ -6,8 +6,8 @@
 The first two run exactly two statements (a COUNT and the page) whatever the page size, the third
 one; whatever the items need beyond their own row must be loaded by `stmt` itself (joins, `selectinload`).
 
-All three also page for incremental sync (issue 13). Without `updated_since` and `after` an answer is
-the contract's, byte for byte. With either, the list is in sync mode:
+All three also page for incremental sync (issue 13). Without `updated_since` and `after` a list
+answers its usual shape in its usual order. With either, the list is in sync mode:
 
 - `updated_since` (RFC 3339 with an offset) keeps the items whose `updated_at` is at or after it;
 - the items come in ascending `id` order, an order no update changes, and `after=<next_cursor>`
@@ -40,18 +40,24 @@ from lms.core.schemas import Integer, UTCDateTime, non_negative_int, positive_in
 from lms.core.extensions import db
 
 SINCE_EXAMPLE = "2026-12-01T00:00:00Z"
-CURSOR_EXAMPLE = "eyJ1IjoiMjAyNi0xMi0wNlQwMjowMDowMFoiLCJpZCI6IjNmYTg1ZjY0NTcxNzQ1NjJiM2ZjMmM5NjNmNjZhZmE2In0"
+CURSOR_EXAMPLE = "eyJ1bnRpbCI6IjIwMjYtMTItMDZUMDI6MDA6MDArMDA6MDAiLCJpZCI6IjNmYTg1ZjY0NTcxNzQ1NjJiM2ZjMmM5NjNmNjZhZmE2In0"
+BAD_CURSOR = "after is not a cursor this API returned (use next_cursor as it is)"
+
+
+def aware_timestamp(value: str) -> datetime:
+    """An ISO 8601 date and time with an offset; ValueError for anything else (a date alone, no offset)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None or "T" not in value.upper():
+        raise ValueError(f"not a date and time with an offset: {value!r}")
+    return parsed
 
 
 def parse_since(value: str, name: str) -> datetime:
     """An RFC 3339 timestamp with an offset (`Z` or `+hh:mm`); anything else is a 400 naming `name`."""
     try:
-        parsed = datetime.fromisoformat(value)
+        return aware_timestamp(value)
     except ValueError as exc:
         raise BadRequest(f"{name} must be an RFC 3339 timestamp with an offset, such as {SINCE_EXAMPLE}") from exc
-    if parsed.tzinfo is None or "T" not in value.upper():
-        raise BadRequest(f"{name} must be an RFC 3339 timestamp with an offset, such as {SINCE_EXAMPLE}")
-    return parsed
 
 
 def encode_cursor(position: dict[str, str]) -> str:
@@ -67,7 +73,7 @@ def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, str]:
             raise ValueError(cursor)
         return position
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest("after is not a cursor this API returned (use next_cursor as it is)") from exc
+        raise BadRequest(BAD_CURSOR) from exc
 
 
 def settled_now() -> datetime:
@@ -76,8 +82,8 @@ def settled_now() -> datetime:
 
 
 class SyncQuerySchema(ma.Schema):
-    """The sync parameters of every list (see the module docstring); checked by `paginate`/`skip_limit`,
-    after authentication, so that a malformed value is a 400."""
+    """The sync parameters of every list (see the module docstring); checked by `paginate`, `skip_limit`
+    and `collect`, after authentication, so that a malformed value is a 400."""
 
     updated_since = ma.fields.String(metadata={
         "format": "date-time", "example": SINCE_EXAMPLE,
@@ -128,9 +134,9 @@ def _sync_page(stmt: Select, args: dict[str, Any], size: int, offset: int) -> tu
     if args.get("after"):
         position = decode_cursor(args["after"], ("until", "id"))
         try:
-            until, last_id = datetime.fromisoformat(position["until"]), uuid.UUID(position["id"])
+            until, last_id = aware_timestamp(position["until"]), uuid.UUID(position["id"])
         except ValueError as exc:
-            raise BadRequest("after is not a cursor this API returned (use next_cursor as it is)") from exc
+            raise BadRequest(BAD_CURSOR) from exc
         total = count(stmt)
         page_stmt = stmt.where(model.id > last_id)
     else:

@@ -21,13 +21,12 @@ from lms.core.db import commit
 from lms.core.errors import BadRequest
 from lms.core.extensions import db
 from lms.core.tasks import enqueue
-from lms.core.pagination import decode_cursor, encode_cursor, parse_since, settled_now
+from lms.core.pagination import BAD_CURSOR, aware_timestamp, decode_cursor, encode_cursor, parse_since, settled_now
 from lms.core.tombstones import Tombstone, prune_tombstones
 from lms.sync.types import DEFAULT_LIMIT, TYPES
 
 KINDS = ("created", "updated", "deleted")
 PRUNE_INTERVAL = timedelta(days=1)
-BAD_CURSOR = "after is not a cursor this API returned (use next_cursor as it is)"
 
 
 def list_changes(args: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +76,7 @@ def _deletions(types: list[str], since: datetime, until: datetime):
 def _position(cursor: str) -> tuple[datetime, datetime, str, uuid.UUID]:
     position = decode_cursor(cursor, ("until", "at", "type", "id"))
     try:
-        return (datetime.fromisoformat(position["until"]), datetime.fromisoformat(position["at"]),
+        return (aware_timestamp(position["until"]), aware_timestamp(position["at"]),
                 position["type"], uuid.UUID(position["id"]))
     except ValueError as exc:
         raise BadRequest(BAD_CURSOR) from exc

@@ -235,6 +235,7 @@ def test_without_sync_parameters_the_answer_is_the_contract_shape(client, world,
     "updated_since=yesterday",
     "after=not-a-cursor",
     "after=eyJmb28iOiJiYXIifQ",  # base64 of {"foo": "bar"}: not ours
+    "after=eyJ1bnRpbCI6IjIwMjYtMTItMDZUMDI6MDA6MDAiLCJpZCI6IjNmYTg1ZjY0NTcxNzQ1NjJiM2ZjMmM5NjNmNjZhZmE2In0",  # a crafted cursor with a naive time
 ])
 def test_a_malformed_sync_parameter_is_a_400(client, auth_headers, admin, query):
     response = client.get(f"{API}/users?{query}", headers=auth_headers(admin))
