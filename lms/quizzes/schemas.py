@@ -41,8 +41,7 @@ class QuizListItemSchema(QuizSchema):
     total_points = Decimal2()
 
     class Meta:
-        exclude = ("lesson_id", "shuffle_questions", "shuffle_options", "show_correct_answers", "created_at",
-                   "updated_at")
+        exclude = ("lesson_id", "shuffle_questions", "shuffle_options", "show_correct_answers", "created_at")
 
 
 class QuizListSchema(ma.Schema):
@@ -139,6 +138,7 @@ class QuestionPublicSchema(ma.Schema):
     question_type = ma.fields.String()
     points = Decimal2()
     options = ma.fields.List(ma.fields.Nested(PublicOptionSchema), allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change"})
 
 
 # --- attempts ----------------------------------------------------------------------------------
@@ -150,6 +150,7 @@ class AttemptStartedSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": list(ATTEMPT_STATUSES)})
     started_at = UTCDateTime()
     max_score = Decimal2(allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change (grading included)"})
 
 
 class TakeQuizSummarySchema(QuizListItemSchema):
