@@ -4,7 +4,8 @@ A row counts as created when its creation time is at or after `since`, as update
 `updated_at` is; a deletion comes from its tombstone. Every change is in `[since, until)`, where
 `until` (now, minus `SYNC_SETTLE_SECONDS`) is the watermark the client passes as the next `since`.
 A page holds at most `limit` changes, ordered by (time, type, id); `next_cursor` resumes after the
-last one, with the same `until`, so a long list is read in pages without missing or repeating a change.
+last one, with the same `until`, so a long list is read in pages without repeating an id; a row
+changed again during the walk moves past `until`, into the next sync.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ PRUNE_INTERVAL = timedelta(days=1)
 def list_changes(args: dict[str, Any]) -> dict[str, Any]:
     """The changes of `args["types"]` (all by default) since `args["since"]`, a page at a time."""
     since = parse_since(args["since"], "since")
-    types = args.get("types") or list(TYPES)
+    types = list(dict.fromkeys(args.get("types") or TYPES))
     unknown = sorted(set(types) - set(TYPES))
     if unknown:
         raise BadRequest(f"Unknown types: {', '.join(unknown)}; known: {', '.join(TYPES)}")

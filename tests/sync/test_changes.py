@@ -128,8 +128,15 @@ def test_created_updated_and_deleted_are_told_apart(client, auth_headers, admin,
 def test_every_type_is_answered_by_default_and_types_narrows_it(client, auth_headers, admin):
     since = utcnow()
     assert set(changes(client, auth_headers(admin), since)["changes"]) == set(TYPES)
-    narrowed = changes(client, auth_headers(admin), since, "&types=users&types=lessons,quizzes")
+    narrowed = changes(client, auth_headers(admin), since, "&types=users&types=lessons,quizzes,users")
     assert set(narrowed["changes"]) == {"users", "lessons", "quizzes"}
+
+
+def test_a_type_named_twice_is_reported_once(client, auth_headers, admin, make_user):
+    since = utcnow()
+    user = make_user()
+    body = changes(client, auth_headers(admin), since, "&types=users,users")
+    assert body["changes"]["users"]["created"] == [str(user.id)]
 
 
 def test_the_next_since_is_the_until_and_misses_nothing(client, auth_headers, admin, instructor, make_course):
