@@ -201,6 +201,12 @@ SETTINGS: list[Setting] = [
             description="the bearer token `GET /metrics` requires; at least 32 characters in production"),
     Setting("DATA_EXPORT_LINK_EXPIRE_HOURS", int, 72,
             description="lifetime of the mailed link to a personal data export; the ZIP is deleted after it"),
+    # Incremental sync
+    Setting("SYNC_SETTLE_SECONDS", int, 5,
+            description="sync watermarks (`until`) are this long before now, so that a change whose transaction was "
+                        "still committing is in the next sync (0 to 300)"),
+    Setting("TOMBSTONE_RETENTION_DAYS", int, 90,
+            description="deletions stay in GET /changes this long; the `cron` process prunes older tombstones daily (1 to 3650)"),
     # Files
     Setting("FILE_STORAGE_PROVIDER", str, "local",
             description="`local` (folders below) or `s3`"),
@@ -350,6 +356,10 @@ def load_config(
         problems.append("WEBHOOK_TIMEOUT_SECONDS must be between 1 and 30")
     if config.get("WEBHOOK_RELAY_INTERVAL_SECONDS", 30) < 1:
         problems.append("WEBHOOK_RELAY_INTERVAL_SECONDS must be at least 1")
+    if not 0 <= config.get("SYNC_SETTLE_SECONDS", 5) <= 300:
+        problems.append("SYNC_SETTLE_SECONDS must be between 0 and 300")
+    if not 1 <= config.get("TOMBSTONE_RETENTION_DAYS", 90) <= 3650:
+        problems.append("TOMBSTONE_RETENTION_DAYS must be between 1 and 3650")
     if not 1 <= config.get("WEBHOOK_DELIVERY_CONCURRENCY", 8) <= 64:
         problems.append("WEBHOOK_DELIVERY_CONCURRENCY must be between 1 and 64")
     if not 0 <= config.get("WEBHOOK_SECRET_ROTATION_OVERLAP_HOURS", 24) <= 168:

@@ -43,6 +43,7 @@ BLUEPRINTS = (
     "lms.gradebook.routes:blp",
     "lms.audit.routes:blp",
     "lms.privacy.routes:blp",
+    "lms.sync.routes:blp",
 )
 
 CONTENT_SECURITY_POLICY = {

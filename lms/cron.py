@@ -13,6 +13,7 @@ from config import load_config
 from lms.core.tasks import run_job
 
 HOURLY = 3600
+DAILY = 24 * HOURLY
 RELAY_INTERVAL_SECONDS = load_config()["WEBHOOK_RELAY_INTERVAL_SECONDS"]
 
 cron.register(run_job, "default", args=("lms.audit.service:purge_expired_entries", (), {}), interval=HOURLY,
@@ -21,3 +22,5 @@ cron.register(run_job, "default", args=("lms.privacy.service:purge_expired_expor
               name="purge-expired-data-exports")
 cron.register(run_job, "webhooks", args=("lms.webhooks.relay:relay", (), {}), interval=RELAY_INTERVAL_SECONDS,
               name="webhooks-relay")
+cron.register(run_job, "default", args=("lms.sync.service:prune", (), {}), interval=DAILY,
+              name="prune-expired-tombstones")

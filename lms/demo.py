@@ -383,7 +383,7 @@ def progress_rows_of(enrollment: EnrollmentPlan, now: datetime) -> list[dict[str
             "last_position_seconds": (length if completed else min(time_spent, length))
             if lesson.lesson_type == "video" else 0,
             "completion_percentage": Decimal("100.00") if completed else to_decimal2(rng.uniform(1, 99)),
-            "notes": None, "updated_at": last_activity})
+            "notes": None, "created_at": started_at, "updated_at": last_activity})
     return rows
 
 
@@ -404,7 +404,7 @@ def enrollment_row(enrollment: EnrollmentPlan, now: datetime, rng: random.Random
             "completed_lessons_count": completed, "total_lessons_count": total,
             "total_time_spent_seconds": sum(row["time_spent_seconds"] for row in progress),
             "last_accessed_at": last_access, "rating": rating, "review": REVIEWS[rating] if reviewed else None,
-            "reviewed_at": last_access if reviewed else None}
+            "reviewed_at": last_access if reviewed else None, "updated_at": last_access or enrollment.enrolled_at}
 
 
 def enrollment_rows(plan: DemoPlan) -> Iterator[dict[str, Any]]:

@@ -138,6 +138,7 @@ class SubmissionSchema(ma.Schema):
         "description": "Percent of the grade the late policy takes, fixed when the work was submitted"})
     final_grade = ma.fields.Float(allow_none=True, metadata={
         "description": "The grade after the late penalty (what the gradebook counts); `grade` is the raw grade"})
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})
 
 
 _SERVER_SET = {"description": "Ignored: the server sets it (contract §5.20)"}

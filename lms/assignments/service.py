@@ -18,7 +18,7 @@ from sqlalchemy import Select, String, cast, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.assignments.models import Assignment, Submission
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.schemas import to_decimal2
@@ -134,8 +134,22 @@ def update_assignment(assignment_id: uuid.UUID, data: dict[str, Any], user: User
 def delete_assignment(assignment_id: uuid.UUID, user: User) -> None:
     """Delete one of the caller's assignments with its submissions."""
     assignment = _get_assignment_for_managing(assignment_id, user)
+    _record_deleted_assignments(select(Assignment.id).where(Assignment.id == assignment.id))
     db.session.delete(assignment)
     db.session.commit()
+
+
+def _record_deleted_assignments(assignments: Select) -> None:
+    """Tombstones for the assignments of `assignments` (a SELECT of ids) and their submissions."""
+    tombstones.record("assignments", select(Assignment.id, Assignment.course_id).where(Assignment.id.in_(assignments)))
+    tombstones.record("submissions", select(Submission.id, Assignment.course_id)
+                      .join(Assignment, Assignment.id == Submission.assignment_id).where(Assignment.id.in_(assignments)))
+
+
+@events.on(events.COURSE_DELETED)
+def _record_deleted_course_assignments(course_id: uuid.UUID, **_: Any) -> None:
+    """The course's assignments and submissions go with it (database cascade)."""
+    _record_deleted_assignments(select(Assignment.id).where(Assignment.course_id == course_id))
 
 
 # --- submissions ------------------------------------------------------------------------------

@@ -2,38 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
-from datetime import datetime
-
 import marshmallow as ma
 
 from lms.core.schemas import Integer, UTCDateTime
-
-
-class Cursor(ma.fields.Field):
-    """An opaque continuation token: the last entry's time and id, base64url-encoded."""
-
-    def __init__(self, **kwargs):
-        super().__init__(metadata={"type": "string", **kwargs.pop("metadata", {})}, **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        at, entry_id = value
-        return base64.urlsafe_b64encode(f"{at.isoformat()}|{entry_id}".encode()).decode().rstrip("=")
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            text = base64.urlsafe_b64decode(str(value) + "=" * (-len(str(value)) % 4)).decode()
-            at, entry_id = text.split("|")
-            when = datetime.fromisoformat(at)
-            if when.tzinfo is None:
-                raise ValueError("naive")
-            return when, uuid.UUID(entry_id)
-        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-            raise ma.ValidationError("Not a valid cursor: pass next_cursor of the previous page as it is.") from exc
 
 
 class AuditQuerySchema(ma.Schema):
@@ -45,7 +16,9 @@ class AuditQuerySchema(ma.Schema):
                               metadata={"description": "e.g. `auth.login_failed`, `user.role_changed`"})
     since = UTCDateTime(metadata={"description": "Entries at or after this instant"})
     until = UTCDateTime(metadata={"description": "Entries before this instant"})
-    cursor = Cursor(metadata={"description": "`next_cursor` of the previous page"})
+    after = ma.fields.String(validate=ma.validate.Length(max=200), metadata={
+        "description": "`next_cursor` of the previous page: the entries older than its last (a cursor this API did "
+                       "not write is a 400)"})
     limit = Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
 
 
@@ -64,5 +37,5 @@ class AuditEntrySchema(ma.Schema):
 
 class AuditPageSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(AuditEntrySchema), required=True)
-    next_cursor = Cursor(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next (older) entries; null: no more"})
+    next_cursor = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "Pass as `after` for the next (older) entries; null: no more"})

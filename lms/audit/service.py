@@ -27,7 +27,9 @@ from sqlalchemy import and_, delete, or_, select
 from lms.audit.models import AuditEntry
 from lms.core import events
 from lms.core.db import utcnow
+from lms.core.errors import BadRequest
 from lms.core.extensions import db
+from lms.core.pagination import BAD_CURSOR, aware_timestamp, decode_cursor, encode_cursor
 from lms.core.permissions import current_user
 
 SECRET_NAME = re.compile(r"password|token|code|secret|hash|otp", re.IGNORECASE)
@@ -195,7 +197,8 @@ def _webhook_endpoint_secret_rotated(endpoint, **_: Any) -> None:
 # --- reading ------------------------------------------------------------------------------------
 
 def list_entries(args: dict[str, Any]) -> dict[str, Any]:
-    """Entries newest first, filtered; `cursor` (the last entry's `(occurred_at, id)`) continues a list."""
+    """Entries newest first, filtered; `after` (a cursor of the last entry's time and id, the same
+    opaque form as every list's `next_cursor`) continues a list."""
     stmt = select(AuditEntry)
     if args.get("actor_id"):
         stmt = stmt.where(AuditEntry.actor_id == args["actor_id"])
@@ -209,8 +212,8 @@ def list_entries(args: dict[str, Any]) -> dict[str, Any]:
         stmt = stmt.where(AuditEntry.occurred_at >= args["since"])
     if args.get("until"):
         stmt = stmt.where(AuditEntry.occurred_at < args["until"])
-    if args.get("cursor"):
-        at, entry_id = args["cursor"]
+    if args.get("after"):
+        at, entry_id = _position(args["after"])
         stmt = stmt.where(or_(AuditEntry.occurred_at < at,
                               and_(AuditEntry.occurred_at == at, AuditEntry.id < entry_id)))
     limit = args["limit"]
@@ -218,7 +221,17 @@ def list_entries(args: dict[str, Any]) -> dict[str, Any]:
         stmt.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(limit + 1)))
     more = len(entries) > limit
     entries = entries[:limit]
-    return {"items": entries, "next_cursor": (entries[-1].occurred_at, entries[-1].id) if more else None}
+    last = entries[-1] if more else None
+    return {"items": entries,
+            "next_cursor": encode_cursor({"at": last.occurred_at.isoformat(), "id": str(last.id)}) if last else None}
+
+
+def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
+    position = decode_cursor(cursor, ("at", "id"))
+    try:
+        return aware_timestamp(position["at"]), uuid.UUID(position["id"])
+    except ValueError as exc:
+        raise BadRequest(BAD_CURSOR) from exc
 
 
 # --- retention ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Certificate(UUIDPrimaryKey, db.Model):
     storage_key: Mapped[str | None] = mapped_column(String(512))
     is_revoked: Mapped[bool] = mapped_column(default=False)
     revoked_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     # Loaded explicitly (joinedload) where the names are needed: verification and the PDF.
     student: Mapped[User] = relationship(foreign_keys=[student_id], lazy="raise_on_sql")

@@ -4,7 +4,7 @@ from lms.certificates import service
 from lms.certificates.schemas import CertificateSchema, VerificationSchema, VerifiedCertificateSchema
 from lms.core.api import BINARY_BODY, Blueprint
 from lms.core.idempotency import idempotent
-from lms.core.pagination import list_schema
+from lms.core.pagination import UnpagedQuerySchema, list_schema
 from lms.core.permissions import Role, current_user, login_required, require_roles
 from lms.core.storage import send_download
 
@@ -15,14 +15,16 @@ blp = Blueprint("certificates", __name__, url_prefix="/certificates",
 @blp.route("/my-certificates")
 class MyCertificates(MethodView):
     @blp.doc(operationId="listMyCertificates")
+    @blp.arguments(UnpagedQuerySchema, location="query")
     @blp.response(200, list_schema(CertificateSchema, "certificates"))
     @login_required
-    def get(self):
+    def get(self, args):
         """The caller's certificates that are not revoked, newest first.
 
-        The caller's certificates, revoked ones left out, newest first.
+        The caller's certificates, revoked ones left out, newest first. `updated_since`/`after` page them for
+        incremental sync (ascending id, `limit` per page, `next_cursor`); a revoked one leaves the list.
         """
-        return service.my_certificates(current_user())
+        return service.my_certificates(current_user(), args)
 
 
 @blp.route("/<uuid:certificate_id>/download")

@@ -17,6 +17,7 @@ class CertificateSchema(ma.Schema):
         "type": "string", "description": "`/api/v1/certificates/{id}/download`"})
     is_revoked = ma.fields.Boolean(required=True)
     revoked_at = UTCDateTime(allow_none=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})
 
 
 class VerifiedCertificateSchema(CertificateSchema):

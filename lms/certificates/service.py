@@ -25,10 +25,11 @@ from sqlalchemy.orm import joinedload
 
 from lms.certificates.models import Certificate
 from lms.certificates.urls import pdf_path, verification_url
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import after_commit, commit, utcnow
 from lms.core.errors import BadRequest, NotFound, ServiceUnavailable
 from lms.core.mail import send_email
+from lms.core.pagination import collect
 from lms.core.storage import Download, Storage, StorageError, get_storage
 from lms.core.tasks import enqueue
 from lms.courses.service import can_manage_course, get_course
@@ -127,7 +128,10 @@ def _discard_pdf(storage: Storage, key: str) -> None:
 
 @events.on(events.COURSE_DELETED)
 def _discard_files_of_deleted_course(course_id: uuid.UUID, **_: Any) -> None:
-    """The course's certificates go with it (database cascade); their PDFs once that commits."""
+    """The course's certificates go with it (database cascade): their tombstones now, their PDFs
+    once that commits."""
+    tombstones.record("certificates", select(Certificate.id, Certificate.course_id)
+                      .where(Certificate.course_id == course_id))
     keys = certificate_files_of_course(course_id)
     if keys:
         after_commit(lambda: enqueue(discard_certificate_files, keys))
@@ -176,11 +180,9 @@ def can_generate_certificate(user: User, enrollment: Enrollment) -> bool:
 
 # --- reading, downloading, verifying, revoking ----------------------------------------------------
 
-def my_certificates(user: User) -> dict[str, Any]:
-    certificates = list(db.session.scalars(
-        select(Certificate).where(Certificate.student_id == user.id, Certificate.is_revoked.is_(False))
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())))
-    return {"certificates": certificates, "total": len(certificates)}
+def my_certificates(user: User, args: dict[str, Any]) -> dict[str, Any]:
+    return collect(select(Certificate).where(Certificate.student_id == user.id, Certificate.is_revoked.is_(False))
+                   .order_by(Certificate.issued_at.desc(), Certificate.id.desc()), args, "certificates")
 
 
 def _with_names():

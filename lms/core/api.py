@@ -46,6 +46,8 @@ BINARY_BODY = {"type": "string", "format": "binary"}
 _OPERATIONS = {"get", "put", "post", "patch", "delete", "head", "options"}
 
 _UNLIMITED_PATHS = ("/health", "/ready")
+# Query parameters of the lists in sync mode whose malformed values are a 400 (`lms.core.pagination`).
+SYNC_PARAMETERS = frozenset({"updated_since", "after", "since"})
 
 ETAG_HEADER = {"description": "A strong validator of the answer's body: send it back as If-None-Match (reads) "
                               "or If-Match (writes)", "schema": {"type": "string"}}
@@ -157,7 +159,8 @@ class Api(flask_smorest.Api):
 
     def _document_app_wide_answers(self) -> None:
         """Answers that come from app-wide mechanisms rather than the view, on every operation they
-        can reach: 422 for a malformed path UUID, 400/413 for a bad or oversized body, 429 from the
+        can reach: 422 for a malformed path UUID, 400/413 for a bad or oversized body (400 also for
+        a malformed sync parameter of a list, `lms.core.pagination`), 429 from the
         rate limiter, 503 when the database or the revocation store is down, and the conditional
         requests of `lms.core.conditional` (ETag and 304 on JSON reads, If-Match and 412 on the
         writes of a path that has a read)."""
@@ -169,7 +172,8 @@ class Api(flask_smorest.Api):
                 answers = operation.setdefault("responses", {})
                 if "{" in path:
                     answers.setdefault("422", self.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY"))
-                if "requestBody" in operation:
+                if "requestBody" in operation or any(
+                        parameter.get("name") in SYNC_PARAMETERS for parameter in operation.get("parameters", [])):
                     answers.setdefault("400", self.spec.components.get_ref("response", "BAD_REQUEST"))
                     answers.setdefault("413", self.spec.components.get_ref("response", "REQUEST_ENTITY_TOO_LARGE"))
                 if not path.endswith(_UNLIMITED_PATHS):

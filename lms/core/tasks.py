@@ -5,9 +5,8 @@ runs it inside an app context, retried with back-off. With no Redis, or `TASKS_F
 the enqueue itself fails, it runs inline; an inline failure is logged, never surfaced to the client.
 Call it after the transaction that the job depends on has committed.
 
-Two variants for jobs that a periodic run catches up with anyway (the webhook relay): `delay=`
-schedules the job for later (the worker's `--with-scheduler` moves it to its queue when due), and
-`inline=False` skips the job, rather than running it in the caller, when it cannot be queued.
+For a job that a periodic run catches up with anyway (the webhook relay, `lms/cron.py`),
+`inline=False` skips it, rather than running it in the caller, when it cannot be queued.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from lms.core.auth import bearer_token
 from lms.core.cache import cached_json_response, read_cached_answer_ahead
 from lms.core.idempotency import idempotent
 from lms.core.http import etagged_json_response
+from lms.core.pagination import UnpagedQuerySchema
 from lms.core.permissions import Permission, current_user, login_optional, login_required, require_permissions
 from lms.courses import service
 from lms.courses.schemas import (
@@ -168,18 +169,21 @@ class CoursePublish(MethodView):
 @lessons_blp.route("/courses/<uuid:course_id>/lessons")
 class LessonList(MethodView):
     @lessons_blp.doc(operationId="listLessons")
+    @lessons_blp.arguments(UnpagedQuerySchema, location="query")
     @lessons_blp.response(200, LessonListSchema)
     @lessons_blp.answers(404)
     @login_optional
     @answers_with_etag
-    def get(self, course_id):
+    def get(self, args, course_id):
         """A course's lessons by order_index; content and video only for learners, owner, admins, previews.
 
         In `order_index` order. `content` and `video_url` are null unless the caller is enrolled, the course's
         instructor or an admin, or the lesson `is_preview`. 404 for an unknown course or a draft the caller
-        may not see. Answers carry an `ETag` for `If-None-Match` (304).
+        may not see. Answers carry an `ETag` for `If-None-Match` (304). `updated_since`/`after` page them for
+        incremental sync (ascending id, `limit` per page, `next_cursor`).
         """
-        return etagged_json_response(LessonListSchema().dump(service.list_lessons_for_reader(course_id, current_user())))
+        return etagged_json_response(LessonListSchema().dump(
+            service.list_lessons_for_reader(course_id, current_user(), args)))
 
     @idempotent
     @lessons_blp.doc(operationId="createLesson")

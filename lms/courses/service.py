@@ -13,15 +13,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, with_expression
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.cache import get_app_cache
-from lms.core.db import commit, contains_text, escape_like
+from lms.core.db import commit, contains_text, escape_like, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from lms.core.pagination import paginate
+from lms.core.pagination import collect, paginate
 from lms.core.schemas import INT32_MAX
 from lms.courses.models import Course, Lesson
 from lms.core.extensions import db
@@ -365,8 +365,11 @@ def publish_course(course_id: uuid.UUID, user: User) -> Course:
 
 def delete_course(course_id: uuid.UUID, user: User) -> None:
     """The database cascades to lessons, enrollments, progress, quizzes, certificates, assignments;
-    `course.deleted` lets the modules with files of their own remove them."""
+    `course.deleted` lets the modules with rows and files of their own record their tombstones and
+    remove the files."""
     course = get_course_for_managing(course_id, user)
+    tombstones.record_one("courses", course.id, course.id)
+    tombstones.record("lessons", select(Lesson.id, Lesson.course_id).where(Lesson.course_id == course.id))
     events.emit(events.COURSE_DELETED, course_id=course.id)
     db.session.delete(course)
     _commit_course_change(course_id)
@@ -398,14 +401,12 @@ def lessons_unlocked_for(user: User | None, course: Course) -> bool:
     return user is not None and any(grants(user, course.id) for grants in _LESSON_CONTENT_GRANTS)
 
 
-def list_lessons_for_reader(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
+def list_lessons_for_reader(course_id: uuid.UUID, user: User | None, args: dict[str, Any]) -> dict[str, Any]:
     """A visible course's lessons by `order_index`, gated per §5.18."""
     course = get_course_for_reading(course_id, user)
     unlocked = lessons_unlocked_for(user, course)
-    lessons = db.session.scalars(
-        select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index)).all()
-    items = [ReaderLesson(lesson, unlocked or lesson.is_preview) for lesson in lessons]
-    return {"items": items, "total": len(items)}
+    answer = collect(select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.order_index), args, "items")
+    return {**answer, "items": [ReaderLesson(lesson, unlocked or lesson.is_preview) for lesson in answer["items"]]}
 
 
 def _get_lesson_for_reading(lesson_id: uuid.UUID, user: User | None) -> tuple[Lesson, Course]:
@@ -510,12 +511,18 @@ def update_lesson(lesson_id: uuid.UUID, data: dict[str, Any], user: User) -> Rea
 
 
 def delete_lesson(lesson_id: uuid.UUID, user: User) -> None:
-    """Its progress rows and quiz go with it; child lessons lose their parent (FK actions).
+    """Its progress rows and quiz go with it (FK actions); child lessons lose their parent.
 
-    `lesson.deleted` lets the enrollments recompute (one that now has every remaining lesson done
-    is completed without waiting for another progress write).
+    `lesson.deleted`, announced before the row is deleted, lets the modules record the tombstones of
+    what goes with it, and the enrollments recompute once it is gone (one that now has every
+    remaining lesson done is completed without waiting for another progress write).
     """
     lesson, course = _get_lesson_for_managing(lesson_id, user)
-    db.session.delete(lesson)
+    tombstones.record_one("lessons", lesson.id, course.id)
+    # The database would set the children's parent to NULL without touching their `updated_at`, which
+    # sync clients go by: done here, stamped.
+    db.session.execute(update(Lesson).where(Lesson.parent_lesson_id == lesson.id)
+                       .values(parent_lesson_id=None, updated_at=utcnow()))
     events.emit(events.LESSON_DELETED, course_id=course.id, lesson_id=lesson.id)
+    db.session.delete(lesson)
     _commit_course_change(course.id)

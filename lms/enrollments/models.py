@@ -39,6 +39,7 @@ class Enrollment(UUIDPrimaryKey, db.Model):
     rating: Mapped[int | None]
     review: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class LessonProgress(UUIDPrimaryKey, db.Model):
@@ -54,4 +55,5 @@ class LessonProgress(UUIDPrimaryKey, db.Model):
     last_position_seconds: Mapped[int] = mapped_column(default=0)
     completion_percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -25,6 +25,7 @@ class EnrollmentSchema(ma.Schema):
     certificate_issued_at = UTCDateTime(allow_none=True)
     rating = Integer(allow_none=True)
     review = ma.fields.String(allow_none=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})
 
 
 EnrollmentPageSchema = page_schema(EnrollmentSchema)
@@ -46,6 +47,7 @@ class LessonProgressSchema(ma.Schema):
     time_spent_seconds = Integer(required=True)
     last_position_seconds = Integer(required=True)
     completion_percentage = Decimal2(required=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})
 
 
 class LessonProgressUpdateSchema(ma.Schema):

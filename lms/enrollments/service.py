@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
@@ -53,6 +53,22 @@ add_lesson_content_grant(lambda user, course_id: is_learning(user.id, course_id)
 @events.on(events.LESSON_DELETED, after_commit=True)
 def _recompute_after_lesson_deletion(course_id: uuid.UUID, **_: Any) -> None:
     enqueue(recompute_course_enrollments, course_id)
+
+
+@events.on(events.COURSE_DELETED)
+def _record_deleted_course_rows(course_id: uuid.UUID, **_: Any) -> None:
+    """The course's enrollments and their progress go with it (database cascade)."""
+    tombstones.record("enrollments", select(Enrollment.id, Enrollment.course_id).where(Enrollment.course_id == course_id))
+    tombstones.record("lesson_progress", select(LessonProgress.id, Enrollment.course_id)
+                      .join(Enrollment, Enrollment.id == LessonProgress.enrollment_id)
+                      .where(Enrollment.course_id == course_id))
+
+
+@events.on(events.LESSON_DELETED)
+def _record_deleted_lesson_progress(lesson_id: uuid.UUID, **_: Any) -> None:
+    """The lesson's progress rows go with it (database cascade)."""
+    tombstones.record("lesson_progress", select(LessonProgress.id, Lesson.course_id)
+                      .join(Lesson, Lesson.id == LessonProgress.lesson_id).where(LessonProgress.lesson_id == lesson_id))
 
 
 def find_enrollment(student_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment | None:

@@ -26,3 +26,4 @@ class StoredFile(UUIDPrimaryKey, db.Model):
     storage_provider: Mapped[str] = mapped_column(String(20))
     is_public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -64,7 +64,7 @@ class MyFiles(MethodView):
         The caller's own uploads, newest first; `file_type` (`video`, `image`, `document`, `other`) filters
         exactly.
         """
-        return service.list_my_files(current_user(), args.get("file_type"))
+        return service.list_my_files(current_user(), args)
 
 
 @blp.route("/download/<uuid:file_id>")

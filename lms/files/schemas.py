@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from lms.core.pagination import UnpagedQuerySchema
 from lms.core.schemas import Integer, UTCDateTime, one_of
 from lms.files.models import FILE_TYPES
 from lms.files.urls import download_path
@@ -19,7 +20,7 @@ class UploadFileSchema(ma.Schema):
     file = Upload(required=True)
 
 
-class MyFilesQuerySchema(ma.Schema):
+class MyFilesQuerySchema(UnpagedQuerySchema):
     file_type = ma.fields.String(validate=one_of(*FILE_TYPES))
 
 
@@ -34,3 +35,4 @@ class FileSchema(ma.Schema):
     file_size = Integer(required=True)
     storage_provider = ma.fields.String(required=True, metadata={"description": "local or s3"})
     created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})

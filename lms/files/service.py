@@ -14,7 +14,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 import filetype
 from flask import current_app
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from lms.core.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
+from lms.core.pagination import collect
 from lms.core.storage import Download, StorageError, get_storage
 from lms.core.extensions import db
 from lms.files.models import StoredFile
@@ -184,12 +185,11 @@ def _discard(key: str) -> None:
         log.exception("could not delete the orphaned upload %s", key)
 
 
-def list_my_files(user: User, file_type: str | None) -> dict:
+def list_my_files(user: User, args: dict[str, Any]) -> dict:
     stmt = select(StoredFile).where(StoredFile.uploaded_by == user.id)
-    if file_type is not None:
-        stmt = stmt.where(StoredFile.file_type == file_type)
-    files = list(db.session.scalars(stmt.order_by(StoredFile.created_at.desc(), StoredFile.id.desc())))
-    return {"files": files, "total": len(files)}
+    if args.get("file_type") is not None:
+        stmt = stmt.where(StoredFile.file_type == args["file_type"])
+    return collect(stmt.order_by(StoredFile.created_at.desc(), StoredFile.id.desc()), args, "files")
 
 
 # Who may download a file besides its uploader, admins and, for a public file, anyone: the

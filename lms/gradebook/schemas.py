@@ -11,6 +11,12 @@ FORMATS = ("json", "csv")
 
 
 class GradebookQuerySchema(PageQuerySchema):
+    """A report computed at each read from many tables, so it has no sync mode (`updated_since`,
+    `after`): a client re-reads it; what changed underneath is in `GET /changes`."""
+
+    class Meta:
+        exclude = ("updated_since", "after")
+
     format = ma.fields.String(validate=one_of(*FORMATS), metadata={
         "description": "`csv` streams every row as CSV (as `Accept: text/csv` does; paging then does not apply), "
                        "`json` answers a page of JSON whatever `Accept` says; absent: `Accept` decides"})

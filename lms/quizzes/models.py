@@ -53,7 +53,7 @@ class Question(UUIDPrimaryKey, db.Model):
     extra_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
     order_index: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class QuizAttempt(UUIDPrimaryKey, db.Model):
@@ -78,6 +78,8 @@ class QuizAttempt(UUIDPrimaryKey, db.Model):
     is_passed: Mapped[bool | None]
     time_taken_seconds: Mapped[int | None]
     answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # Core applies `onupdate` to UPDATE statements too (`close_attempt`'s): no UPDATE leaves it behind.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     @property
     def recorded_answers(self) -> list[dict[str, Any]]:

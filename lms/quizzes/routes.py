@@ -7,6 +7,7 @@ from flask.views import MethodView
 from lms.core.api import Blueprint
 from lms.core.idempotency import idempotent
 from lms.core.http import dumped_response
+from lms.core.pagination import SinceQuerySchema, UnpagedQuerySchema
 from lms.core.permissions import current_user, login_optional, login_required
 from lms.quizzes import service
 from lms.quizzes.schemas import (
@@ -35,16 +36,18 @@ attempts_blp = Blueprint("quiz-attempts", __name__, url_prefix="/quizzes",
 @blp.route("/<uuid:course_id>/quizzes")
 class QuizList(MethodView):
     @blp.doc(operationId="listQuizzes")
+    @blp.arguments(UnpagedQuerySchema, location="query")
     @blp.response(200, QuizListSchema)
     @blp.answers(404)
     @login_optional
-    def get(self, course_id):
+    def get(self, args, course_id):
         """List a course's quizzes, newest first (drafts only for the owner or an admin).
 
         Anyone for a published course: its published quizzes; the course's instructor and admins also see
-        drafts. 404 for an unknown course or a draft course the caller may not see.
+        drafts. 404 for an unknown course or a draft course the caller may not see. `updated_since`/`after` page
+        them for incremental sync (ascending id, `limit` per page, `next_cursor`).
         """
-        return service.list_quizzes(course_id, current_user())
+        return service.list_quizzes(course_id, current_user(), args)
 
     @idempotent
     @blp.doc(operationId="createQuiz")
@@ -111,16 +114,17 @@ class QuizPublish(MethodView):
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions")
 class QuestionList(MethodView):
     @blp.doc(operationId="listQuestions")
+    @blp.arguments(SinceQuerySchema, location="query")
     @blp.response(200, QuestionPublicSchema(many=True))
-    @blp.answers(404)
+    @blp.answers(400, 404)
     @login_optional
-    def get(self, course_id, quiz_id):
+    def get(self, args, course_id, quiz_id):
         """A quiz's questions without answers or explanations, by order.
 
         The learner's view: no `correct_answer`, no `explanation`, no `is_correct` on options. For anyone who
         may read the quiz (anonymous callers included when it is published).
         """
-        return service.list_public_questions(course_id, quiz_id, current_user())
+        return service.list_public_questions(course_id, quiz_id, current_user(), args.get("updated_since"))
 
     @blp.doc(operationId="createQuestion")
 
@@ -145,16 +149,17 @@ class QuestionList(MethodView):
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions/manage")
 class QuestionManageList(MethodView):
     @blp.doc(operationId="listQuestionsWithAnswers")
+    @blp.arguments(SinceQuerySchema, location="query")
     @blp.response(200, QuestionSchema(many=True))
-    @blp.answers(403, 404)
+    @blp.answers(400, 403, 404)
     @login_required
-    def get(self, course_id, quiz_id):
+    def get(self, args, course_id, quiz_id):
         """A quiz's questions with their answer keys, for the course's owner or an admin.
 
         The management view with `correct_answer`, `explanation` and each option's `is_correct`: the course's
         instructor or an admin only (403 otherwise).
         """
-        return service.list_managed_questions(course_id, quiz_id, current_user())
+        return service.list_managed_questions(course_id, quiz_id, current_user(), args.get("updated_since"))
 
 
 @blp.route("/<uuid:course_id>/quizzes/<uuid:quiz_id>/questions/<uuid:question_id>")
@@ -210,15 +215,16 @@ class AttemptTake(MethodView):
 @attempts_blp.route("/<uuid:quiz_id>/attempts/my-attempts")
 class MyAttempts(MethodView):
     @attempts_blp.doc(operationId="listMyQuizAttempts")
+    @attempts_blp.arguments(SinceQuerySchema, location="query")
     @attempts_blp.response(200, AttemptSchema(many=True))
-    @attempts_blp.answers(403, 404)
+    @attempts_blp.answers(400, 403, 404)
     @login_required
-    def get(self, quiz_id):
+    def get(self, args, quiz_id):
         """The caller's attempts at this quiz, by attempt number.
 
         The caller's attempts at this quiz by `attempt_number`: enrolled students only (403 otherwise).
         """
-        return service.my_attempts(quiz_id, current_user())
+        return service.my_attempts(quiz_id, current_user(), args.get("updated_since"))
 
 
 @attempts_blp.route("/<uuid:quiz_id>/attempts/<uuid:attempt_id>")

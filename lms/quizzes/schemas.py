@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
+from lms.core.pagination import sync_fields
 from lms.core.schemas import Boolean, Decimal2, DecimalInput, Integer, UTCDateTime, one_of, positive_int
 from lms.quizzes.models import ATTEMPT_STATUSES, QUESTION_TYPES, QUIZ_TYPES
 
@@ -45,12 +46,14 @@ class QuizListItemSchema(QuizSchema):
 
     class Meta:
         exclude = ("lesson_id", "shuffle_questions", "shuffle_options", "show_correct_answers", "weight",
-                   "created_at", "updated_at")
+                   "created_at")
 
 
 class QuizListSchema(ma.Schema):
     quizzes = ma.fields.List(ma.fields.Nested(QuizListItemSchema), required=True)
     total = Integer(required=True)
+    next_cursor = sync_fields()["next_cursor"]
+    until = sync_fields()["until"]
 
 
 class QuizCreateSchema(ma.Schema):
@@ -131,6 +134,7 @@ class QuestionSchema(ma.Schema):
     explanation = ma.fields.String(allow_none=True)
     options = ma.fields.List(ma.fields.Nested(OptionSchema), allow_none=True)
     correct_answer = ma.fields.String(allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change"})
 
 
 class QuestionPublicSchema(ma.Schema):
@@ -141,6 +145,7 @@ class QuestionPublicSchema(ma.Schema):
     question_type = ma.fields.String()
     points = Decimal2()
     options = ma.fields.List(ma.fields.Nested(PublicOptionSchema), allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change"})
 
 
 # --- attempts ----------------------------------------------------------------------------------
@@ -152,6 +157,7 @@ class AttemptStartedSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": list(ATTEMPT_STATUSES)})
     started_at = UTCDateTime()
     max_score = Decimal2(allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change (grading included)"})
 
 
 class TakeQuizSummarySchema(QuizListItemSchema):
@@ -188,6 +194,7 @@ class AttemptSchema(ma.Schema):
     percentage = Decimal2(allow_none=True)
     is_passed = ma.fields.Boolean(allow_none=True)
     time_taken_seconds = Integer(allow_none=True)
+    updated_at = UTCDateTime(metadata={"description": "Last change (grading included)"})
 
 
 class AnswerResultSchema(ma.Schema):

@@ -21,9 +21,10 @@ from sqlalchemy import Select, Subquery, Update, and_, bindparam, func, select, 
 from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from lms.core.pagination import changed_since, collect
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Course
 from lms.courses.service import can_manage_course, get_course, get_course_for_managing, get_course_for_reading, get_course_lesson
@@ -135,7 +136,7 @@ def question_totals(course_id: uuid.UUID) -> Subquery:
             .group_by(Question.quiz_id).subquery())
 
 
-def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
+def list_quizzes(course_id: uuid.UUID, user: User | None, args: dict[str, Any]) -> dict[str, Any]:
     """Newest first; published quizzes only, except for the course's owner and admins."""
     course = get_course_for_reading(course_id, user)
     totals = question_totals(course.id)
@@ -148,8 +149,7 @@ def list_quizzes(course_id: uuid.UUID, user: User | None) -> dict[str, Any]:
             .execution_options(populate_existing=True))
     if not can_manage_course(user, course):
         stmt = stmt.where(Quiz.is_published.is_(True))
-    quizzes = list(db.session.scalars(stmt))
-    return {"quizzes": quizzes, "total": len(quizzes)}
+    return collect(stmt, args, "quizzes")
 
 
 def get_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> Quiz:
@@ -222,14 +222,16 @@ def quiz_questions(quiz_id: uuid.UUID) -> list[Question]:
     return list(db.session.scalars(_quiz_questions_statement(), {"quiz_id": quiz_id}))
 
 
-def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None) -> list[Question]:
+def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None,
+                          updated_since: str | None = None) -> list[Question]:
     _, quiz = get_quiz_for_reading(course_id, quiz_id, user)
-    return quiz_questions(quiz.id)
+    return changed_since(quiz_questions(quiz.id), updated_since)
 
 
-def list_managed_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> list[Question]:
+def list_managed_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User,
+                           updated_since: str | None = None) -> list[Question]:
     _, quiz = get_quiz_for_managing(course_id, quiz_id, user)
-    return quiz_questions(quiz.id)
+    return changed_since(quiz_questions(quiz.id), updated_since)
 
 
 def question_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -486,16 +488,16 @@ def attempt_view(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course) -
     return AttemptView(attempt, "with_corrections" if corrections else "without_corrections")
 
 
-def my_attempts(quiz_id: uuid.UUID, user: User) -> list[QuizAttempt]:
-    """The caller's attempts at a quiz, by attempt number."""
+def my_attempts(quiz_id: uuid.UUID, user: User, updated_since: str | None = None) -> list[QuizAttempt]:
+    """The caller's attempts at a quiz, by attempt number (those changed since `updated_since`)."""
     course, quiz, enrollment = get_quiz_for_attempting(quiz_id, user)
     if not user.is_student:
         raise Forbidden("Only students have quiz attempts")
     if enrollment is None:
         raise Forbidden("You are not enrolled in this course")
-    return list(db.session.scalars(select(QuizAttempt).where(
+    return changed_since(list(db.session.scalars(select(QuizAttempt).where(
         QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.quiz_id == quiz.id,
-    ).order_by(QuizAttempt.attempt_number)))
+    ).order_by(QuizAttempt.attempt_number))), updated_since)
 
 
 def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> AttemptView:
@@ -508,3 +510,24 @@ def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> Attemp
     elif attempt is None:
         raise NotFound(ATTEMPT_NOT_FOUND)
     return attempt_view(attempt, quiz, user, course)
+
+
+# --- tombstones of the rows deleted with a course or a lesson (database cascades) --------------------
+
+def _record_deleted_quizzes(quizzes: Select) -> None:
+    """Tombstones for the quizzes of `quizzes` (a SELECT of quiz ids), their questions and attempts."""
+    tombstones.record("quizzes", select(Quiz.id, Quiz.course_id).where(Quiz.id.in_(quizzes)))
+    tombstones.record("questions", select(Question.id, Quiz.course_id).join(Quiz, Quiz.id == Question.quiz_id)
+                      .where(Quiz.id.in_(quizzes)))
+    tombstones.record("quiz_attempts", select(QuizAttempt.id, Quiz.course_id).join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+                      .where(Quiz.id.in_(quizzes)))
+
+
+@events.on(events.COURSE_DELETED)
+def _record_deleted_course_quizzes(course_id: uuid.UUID, **_: Any) -> None:
+    _record_deleted_quizzes(select(Quiz.id).where(Quiz.course_id == course_id))
+
+
+@events.on(events.LESSON_DELETED)
+def _record_deleted_lesson_quiz(lesson_id: uuid.UUID, **_: Any) -> None:
+    _record_deleted_quizzes(select(Quiz.id).where(Quiz.lesson_id == lesson_id))

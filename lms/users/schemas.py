@@ -66,6 +66,7 @@ class UserSchema(ma.Schema):
     is_active = ma.fields.Boolean(required=True)
     mfa_enabled = ma.fields.Boolean(required=True)
     created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})
     email_verified_at = UTCDateTime(required=True, allow_none=True)
 
 

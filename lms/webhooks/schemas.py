@@ -106,3 +106,4 @@ class WebhookDeliverySchema(ma.Schema):
         "description": "When the next attempt is due (null once delivered or failed for good)"})
     delivered_at = UTCDateTime(required=True, allow_none=True)
     created_at = UTCDateTime(required=True)
+    updated_at = UTCDateTime(required=True, metadata={"description": "Last change (filter lists with `updated_since`)"})

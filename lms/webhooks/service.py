@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from lms.core import events
+from lms.core import events, tombstones
 from lms.core.db import commit, utcnow
 from lms.core.errors import Conflict, NotFound
 from lms.core.extensions import db
@@ -85,8 +85,10 @@ def update_endpoint(endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookE
 
 
 def delete_endpoint(endpoint_id: uuid.UUID) -> None:
-    """The endpoint and its delivery log; nothing more is sent to it."""
+    """The endpoint and its delivery log (database cascade); nothing more is sent to it. The endpoint gets a
+    tombstone; its deliveries, a log that the relay also prunes after `KEEP_EVENTS`, are not synced by GET /changes."""
     endpoint = get_endpoint(endpoint_id)
+    tombstones.record_one("webhook_endpoints", endpoint.id)
     events.emit(events.WEBHOOK_ENDPOINT_DELETED, endpoint=endpoint)
     db.session.delete(endpoint)
     _commit_subscription_change()

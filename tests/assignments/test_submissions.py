@@ -42,6 +42,7 @@ def test_a_student_submits_once_and_the_server_sets_status_and_time(client, auth
         "content": "My essay", "file_urls": None, "submission_type": "text", "submission_metadata": {"words": 900},
         "grade": None, "max_grade": None, "feedback": None, "feedback_attachments": None, "is_late": False,
         "days_late": 0, "late_penalty_percent": "0.00", "final_grade": None,
+        "updated_at": body["updated_at"],
     }
     assert body["submitted_at"] >= before.isoformat().replace("+00:00", "Z")[:19]
 

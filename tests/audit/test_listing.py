@@ -69,7 +69,7 @@ def test_filters(client, admin, instructor, student, auth_headers, logged):
 def test_the_cursor_walks_every_entry_once(client, admin, auth_headers, logged):
     headers, seen, cursor = auth_headers(admin), [], None
     while True:
-        body = listed(client, headers, limit=4, **({"cursor": cursor} if cursor else {}))
+        body = listed(client, headers, limit=4, **({"after": cursor} if cursor else {}))
         seen += [item["id"] for item in body["items"]]
         cursor = body["next_cursor"]
         if cursor is None:
@@ -78,17 +78,22 @@ def test_the_cursor_walks_every_entry_once(client, admin, auth_headers, logged):
     assert seen == everything and len(set(seen)) == len(seen) >= 6
 
 
-@pytest.mark.parametrize("query", [{"cursor": "not-a-cursor"}, {"limit": 0}, {"limit": 201}, {"actor_id": "x"},
-                                   {"since": "yesterday"}])
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 201}, {"actor_id": "x"}, {"since": "yesterday"}])
 def test_bad_queries_are_422(client, admin, auth_headers, query):
     assert client.get(URL, headers=auth_headers(admin), query_string=query).status_code == 422
+
+
+@pytest.mark.parametrize("cursor", ["not-a-cursor", "eyJhdCI6IjIwMjYtMDEtMDFUMDA6MDA6MDAiLCJpZCI6IngifQ"])
+def test_a_cursor_this_api_did_not_write_is_a_400_as_on_every_list(client, admin, auth_headers, cursor):
+    response = client.get(URL, headers=auth_headers(admin), query_string={"after": cursor})
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize("caller", ["student", "instructor"])
 def test_only_admins_read_it(client, request, auth_headers, caller):
     assert client.get(URL, headers=auth_headers(request.getfixturevalue(caller))).status_code == 403
     assert client.get(URL).status_code == 401
-    assert client.get(URL, query_string={"cursor": "bad"}).status_code == 401  # authentication first
+    assert client.get(URL, query_string={"after": "bad"}).status_code == 401  # authentication first
 
 
 def test_a_demoted_admin_loses_it(client, make_user, auth_headers):

@@ -21,7 +21,7 @@ def test_register_creates_a_verified_student_and_returns_user_and_tokens(client)
     assert set(body) == {"user", "tokens"}
     user = body["user"]
     assert set(user) == {"id", "email", "full_name", "role", "is_active", "mfa_enabled", "created_at",
-                         "email_verified_at"}
+                         "email_verified_at", "updated_at"}
     assert user["email"] == "new.person@example.com"
     assert user["role"] == "student"
     assert user["is_active"] is True and user["mfa_enabled"] is False

@@ -191,4 +191,5 @@ def test_auth_me_returns_the_user_object(client, student, auth_headers):
         "is_active": True, "mfa_enabled": False,
         "created_at": student.created_at.isoformat().replace("+00:00", "Z"),
         "email_verified_at": student.email_verified_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": student.updated_at.isoformat().replace("+00:00", "Z"),
     }

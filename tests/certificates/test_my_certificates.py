@@ -51,7 +51,7 @@ def test_my_certificates_lists_the_caller_s_newest_first(client, student, instru
         "id": str(newer.id), "certificate_number": newer.certificate_number, "student_id": str(student.id),
         "course_id": str(newer.course_id), "completion_date": newer.completion_date.isoformat(),
         "issued_at": body["certificates"][0]["issued_at"], "pdf_url": f"/api/v1/certificates/{newer.id}/download",
-        "is_revoked": False, "revoked_at": None,
+        "is_revoked": False, "revoked_at": None, "updated_at": body["certificates"][0]["updated_at"],
     }
     assert body["certificates"][0]["issued_at"].endswith("Z")
 

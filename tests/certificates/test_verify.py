@@ -28,7 +28,7 @@ def test_a_valid_number_shows_the_certificate_with_the_name_and_course(client, m
         "student_id": str(student.id), "course_id": str(certificate.course_id),
         "completion_date": certificate.completion_date.isoformat(), "issued_at": body["certificate"]["issued_at"],
         "pdf_url": f"/api/v1/certificates/{certificate.id}/download", "is_revoked": False, "revoked_at": None,
-        "student_name": "Zoë Ångström", "course_title": "Introduction to Data Science",
+        "updated_at": body["certificate"]["updated_at"], "student_name": "Zoë Ångström", "course_title": "Introduction to Data Science",
     }
     assert "email" not in str(body)
 

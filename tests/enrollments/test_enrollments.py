@@ -12,7 +12,7 @@ from lms.enrollments.models import Enrollment
 from lms.core.extensions import db
 from tests.helpers import API, run_concurrently
 
-ENROLLMENT_FIELDS = {"id", "student_id", "course_id", "enrolled_at", "started_at", "completed_at", "status",
+ENROLLMENT_FIELDS = {"id", "updated_at", "student_id", "course_id", "enrolled_at", "started_at", "completed_at", "status",
                      "progress_percentage", "completed_lessons_count", "total_lessons_count",
                      "total_time_spent_seconds", "last_accessed_at", "certificate_issued_at", "rating", "review"}
 ENROLLMENT_NOT_FOUND = {"detail": "Enrollment not found"}

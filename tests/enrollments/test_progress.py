@@ -14,7 +14,7 @@ from lms.core.extensions import db
 from lms.webhooks.subscriptions import publish_wanted_event_types
 from tests.helpers import API, run_concurrently
 
-PROGRESS_FIELDS = {"id", "enrollment_id", "lesson_id", "status", "started_at", "completed_at",
+PROGRESS_FIELDS = {"id", "updated_at", "enrollment_id", "lesson_id", "status", "started_at", "completed_at",
                    "time_spent_seconds", "last_position_seconds", "completion_percentage"}
 DOWNGRADE = {"detail": "Completed lesson progress cannot be downgraded"}
 ENROLLMENT_NOT_FOUND = {"detail": "Enrollment not found"}

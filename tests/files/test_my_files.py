@@ -41,7 +41,7 @@ def test_my_files_lists_only_the_caller_s_files_newest_first(client, student, ad
         "id": str(mine[2].id), "filename": mine[2].filename, "original_filename": "file-2.pdf",
         "file_url": f"/api/v1/files/download/{mine[2].id}", "file_type": "document",
         "mime_type": "application/pdf", "file_size": 102, "storage_provider": "local",
-        "created_at": first["created_at"],
+        "created_at": first["created_at"], "updated_at": first["updated_at"],
     }
     assert first["created_at"].endswith("Z")
 

@@ -33,7 +33,7 @@ def test_an_upload_is_stored_under_a_server_generated_name(backend, upload, stud
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert set(body) == {"id", "filename", "original_filename", "file_url", "file_type", "mime_type",
-                         "file_size", "storage_provider", "created_at"}
+                         "file_size", "storage_provider", "created_at", "updated_at"}
     assert re.fullmatch(r"[0-9a-f]{32}\.pdf", body["filename"])
     assert body["original_filename"] == "Quarterly report.pdf"
     assert body["file_url"] == f"/api/v1/files/download/{body['id']}"

@@ -18,8 +18,8 @@ from lms.quizzes.service import SUBMISSION_GRACE
 from lms.webhooks.subscriptions import publish_wanted_event_types
 from tests.quizzes.helpers import attempts_url
 
-STARTED_FIELDS = {"id", "quiz_id", "attempt_number", "status", "started_at", "max_score"}
-ATTEMPT_FIELDS = {"id", "enrollment_id", "quiz_id", "attempt_number", "status", "started_at", "submitted_at",
+STARTED_FIELDS = {"id", "updated_at", "quiz_id", "attempt_number", "status", "started_at", "max_score"}
+ATTEMPT_FIELDS = {"id", "updated_at", "enrollment_id", "quiz_id", "attempt_number", "status", "started_at", "submitted_at",
                   "graded_at", "score", "max_score", "percentage", "is_passed", "time_taken_seconds"}
 
 
@@ -193,7 +193,7 @@ def test_an_enrolled_student_takes_the_quiz_without_answers(client, capitals, au
     assert body["quiz"] == {"id": str(capitals.quiz.id), "title": "Capitals", "time_limit_minutes": 20,
                             "total_questions": 3, "total_points": "4.00"}
     assert [q["id"] for q in body["questions"]] == [str(q.id) for q in capitals.questions]
-    assert all(set(q) == {"id", "question_text", "question_type", "points", "options"} for q in body["questions"])
+    assert all(set(q) == {"id", "question_text", "question_type", "points", "options", "updated_at"} for q in body["questions"])
     assert body["questions"][0]["options"] == [{"option_id": "a", "option_text": "Paris"},
                                                {"option_id": "b", "option_text": "Lyon"},
                                                {"option_id": "c", "option_text": "Nice"}]

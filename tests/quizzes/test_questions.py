@@ -11,8 +11,8 @@ from lms.quizzes.models import Question
 from tests.quizzes.helpers import quiz_url
 
 MANAGE_DENIED = {"detail": "Not authorized to manage quizzes for this course"}
-PUBLIC_FIELDS = {"id", "question_text", "question_type", "points", "options"}
-MANAGED_FIELDS = {"id", "quiz_id", "question_text", "question_type", "points", "order_index", "explanation",
+PUBLIC_FIELDS = {"id", "updated_at", "question_text", "question_type", "points", "options"}
+MANAGED_FIELDS = {"id", "updated_at", "quiz_id", "question_text", "question_type", "points", "order_index", "explanation",
                   "options", "correct_answer"}
 
 

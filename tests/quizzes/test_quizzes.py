@@ -15,7 +15,7 @@ MANAGE_DENIED = {"detail": "Not authorized to manage quizzes for this course"}
 QUIZ_FIELDS = {"id", "lesson_id", "title", "description", "quiz_type", "time_limit_minutes", "passing_score",
                "max_attempts", "shuffle_questions", "shuffle_options", "show_correct_answers", "is_published", "weight",
                "created_at", "updated_at"}
-LIST_ITEM_FIELDS = {"id", "title", "description", "quiz_type", "time_limit_minutes", "passing_score",
+LIST_ITEM_FIELDS = {"id", "updated_at", "title", "description", "quiz_type", "time_limit_minutes", "passing_score",
                     "max_attempts", "total_questions", "total_points", "is_published"}
 
 VIEWERS = ("anonymous", "student", "enrolled_student", "other_instructor", "owner", "admin")
