@@ -13,7 +13,7 @@ from config import load_config
 from lms.core import http
 from lms.core.api import reject_invalid_path_values, reject_methods_fixed_paths_lack
 from lms.core.auth import configure_jwt
-from lms.core.cache import cache_settings
+from lms.core.cache import answer_from_cache, cache_settings
 from lms.core.conditional import check_if_match, tag_read
 from lms.core.db import add_read_engine, engines_of, ping_idle_connections
 from lms.core.errors import register_error_handlers
@@ -92,8 +92,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_jwt(app)
     # Before-request hooks run in this order: request id and clock, the rate limiter (outermost,
     # §1.6), a method a fixed path lacks (405), the view's access check (401/403 before any
-    # validation, §5.31), If-Match (412 before any parsing), the body and query guards, then the path
-    # parameters.
+    # validation, §5.31), If-Match (412 before any parsing), the body and query guards, the path
+    # parameters, then a cached answer.
     app.before_request(http.start_request)
     if settings["METRICS_ENABLED"]:
         init_metrics(app)
@@ -126,6 +126,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(check_if_match)
     app.before_request(http.guard_request)
     app.before_request(reject_invalid_path_values)
+    app.before_request(answer_from_cache)  # a read whose answer is cached skips its view
     app.after_request(http.finish_response)
     app.after_request(tag_read)  # after-request hooks run last-registered first: before the envelope
 

@@ -6,16 +6,19 @@ every instance once Redis is back (contract §5.27).
 
 Keys may be stored in a *group* (a Redis set of its members): `delete_group` drops every member in
 one round trip, where a prefix deletion has to scan the whole keyspace. `cached_json_response`
-keeps whole JSON answers with their ETag, so a hit is one GET and no serialisation.
+keeps whole JSON answers with their ETag, so a hit is one GET and no serialisation; a read declared
+with `answer_reads_from_cache` is answered from that entry before its view runs (no argument
+parsing, no view), its GET riding in the rate limiter's round trip.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g
 
 from lms.core.http import etag_of, json_bytes, json_response
 from lms.core.metrics import count_cache_lookup
@@ -171,7 +174,8 @@ def cached_json_response(key: str, produce: Callable[[], Any], *, group: str | N
     check on every hit, raising when the reader may not see it.
     """
     app_cache = get_app_cache()
-    entry = app_cache.get(key)
+    # `answer_from_cache` already looked this key up in this request and found nothing.
+    entry = None if g.pop(_LOOKED_UP_AND_MISSED, None) == key else app_cache.get(key)
     if entry is None:
         data = produce()
         body = json_bytes(data)
@@ -179,22 +183,71 @@ def cached_json_response(key: str, produce: Callable[[], Any], *, group: str | N
         app_cache.set(key, entry, group=group)
     elif admit is not None:
         admit(entry[2])
+    return _stored_answer(entry)
+
+
+def _stored_answer(entry: tuple[str, bytes, Any]) -> Response:
     etag, body, _ = entry
     return json_response(body, etag=etag)
 
 
-def read_cached_answer_ahead(key_of_request: Callable[[], str | None]) -> None:
-    """Have the GET of a cached answer ride in the rate limiter's round trip (`lms.core.redis`):
-    `key_of_request()` names the key the current request's view will look up, or None."""
+@dataclass(frozen=True)
+class CachedRead:
+    """The cache entry (`cached_json_response`) that may answer the current request: `key`, and
+    `admit`, the check each hit repeats (None when the entry may be served to every caller whose
+    request names it)."""
 
-    def redis_key() -> str | None:
-        key = key_of_request()
-        backend = cache.cache
-        if key is None or not current_app.config["CACHE_ENABLED"] or not hasattr(backend, "_write_client"):
-            return None
-        return f"{backend.key_prefix}{key}"
+    key: str
+    admit: Callable[[Any], None] | None = None
 
-    add_read_ahead(redis_key)
+
+_CACHED_READS: list[Callable[[], CachedRead | None]] = []
+_CACHED_READ = "lms.cached_read"
+_LOOKED_UP_AND_MISSED = "lms.cache_missed"
+
+
+def answer_reads_from_cache(cached_read_of_request: Callable[[], CachedRead | None]) -> None:
+    """Answer reads from their cached answers before their views run.
+
+    `cached_read_of_request()` names the entry of the current request, or None; it runs ahead of
+    the rate limiter, so it may look at the path, the query as sent and the bearer token, but not
+    at the caller (not authenticated yet). A hit skips argument parsing: an entry is only ever
+    stored by the view for a request that passed it, and its key must cover everything the answer
+    depends on (the query as sent, the reader's scope). A miss goes on to the view, which does not
+    look again. Add them at import, before the first request.
+    """
+    _CACHED_READS.append(cached_read_of_request)
+
+
+def _cached_read_key_to_read_ahead() -> str | None:
+    """Notes the request's cached read for `answer_from_cache`, and names its Redis key so that its
+    GET rides in the rate limiter's round trip (`lms.core.redis`)."""
+    cached_read = next((read for read in (name() for name in _CACHED_READS) if read is not None), None)
+    if cached_read is None:
+        return None
+    g.setdefault(_CACHED_READ, cached_read)
+    backend = cache.cache
+    if not current_app.config["CACHE_ENABLED"] or not hasattr(backend, "_write_client"):
+        return None
+    return f"{backend.key_prefix}{cached_read.key}"
+
+
+add_read_ahead(_cached_read_key_to_read_ahead)
+
+
+def answer_from_cache() -> Response | None:
+    """`before_request`, the last one (after the access check and every guard): the cached answer
+    of a read named by `answer_reads_from_cache`, or None to let the view answer."""
+    cached_read: CachedRead | None = g.pop(_CACHED_READ, None)
+    if cached_read is None:
+        return None
+    entry = get_app_cache().get(cached_read.key)
+    if entry is None:
+        g.setdefault(_LOOKED_UP_AND_MISSED, cached_read.key)
+        return None
+    if cached_read.admit is not None:
+        cached_read.admit(entry[2])
+    return _stored_answer(entry)
 
 
 def _glob_escape(text: str) -> str:

@@ -19,6 +19,7 @@ from limits.storage import RedisStorage
 
 from lms.core.auth import bearer_token, decode_token_of_type
 from lms.core.errors import AppError
+from lms.core.http import put_headers
 from lms.core.extensions import limiter
 from lms.core.redis import keep_read_ahead, reads_ahead
 
@@ -157,14 +158,15 @@ def _add_rate_limit_headers(response: Response) -> Response:
     if lockout_wait is not None and lockout_wait.isdigit():
         wait_until = max(reset_at, now + int(lockout_wait))
     limit, left = str(applied.limit.amount), str(remaining)
-    headers = response.headers
-    headers["X-RateLimit-Limit"] = limit
-    headers["X-RateLimit-Remaining"] = left
-    headers["X-RateLimit-Reset"] = str(reset_at)
-    headers["RateLimit-Limit"] = limit
-    headers["RateLimit-Remaining"] = left
-    headers["RateLimit-Reset"] = str(max(0, reset_at - now))
-    headers["Retry-After"] = str(max(0, wait_until - now))
+    put_headers(response, [
+        ("X-RateLimit-Limit", limit),
+        ("X-RateLimit-Remaining", left),
+        ("X-RateLimit-Reset", str(reset_at)),
+        ("RateLimit-Limit", limit),
+        ("RateLimit-Remaining", left),
+        ("RateLimit-Reset", str(max(0, reset_at - now))),
+        ("Retry-After", str(max(0, wait_until - now))),
+    ])
     return response
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import flask
 import flask_talisman
 
+from lms.core.http import put_headers
+
 
 class Talisman(flask_talisman.Talisman):
     def init_app(self, app: flask.Flask, **options) -> None:
@@ -34,6 +36,5 @@ class Talisman(flask_talisman.Talisman):
             super()._set_response_headers(probe)
             computed = self._computed[secure] = [
                 (name, value) for name, value in probe.headers.items() if name not in before]
-        for name, value in computed:
-            response.headers[name] = value
+        put_headers(response, computed)
         return response

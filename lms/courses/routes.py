@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from lms.core.api import Blueprint, answers_with_etag
 from lms.core.auth import bearer_token
-from lms.core.cache import cached_json_response, read_cached_answer_ahead
+from lms.core.cache import CachedRead, answer_reads_from_cache, cached_json_response
 from lms.core.idempotency import idempotent
 from lms.core.http import etagged_json_response
 from lms.core.pagination import UnpagedQuerySchema
@@ -33,18 +33,24 @@ lessons_blp = Blueprint("lessons", __name__, url_prefix="/",
                         description="The lessons of a course, in order; content only for enrolled students and staff")
 
 
-def _cached_answer_to_read_ahead() -> str | None:
-    """The cached answer a course read, or an anonymous catalog read, looks up first."""
+def _admit_course_reader(access: service.CourseAccessValues) -> None:
+    """A cached course is answered only to those who may read it (a draft: its instructor, admins)."""
+    service.check_can_read_course(current_user(), access)
+
+
+def _cached_read() -> CachedRead | None:
+    """A course, or an anonymous catalog page, is answered from its cached answer when there is one."""
     if request.method != "GET":
         return None
     if request.endpoint == "courses.CourseItem":
-        return service.course_cache_key(request.view_args["course_id"])
+        return CachedRead(service.course_cache_key(request.view_args["course_id"]), admit=_admit_course_reader)
     if request.endpoint == "courses.CourseList" and bearer_token() is None:
-        return service.catalog_cache_key(service.catalog_scope(None, mine=False), list(request.args.items(multi=True)))
+        scope = service.catalog_scope(None, mine=False)
+        return CachedRead(service.catalog_cache_key(scope, list(request.args.items(multi=True))))
     return None
 
 
-read_cached_answer_ahead(_cached_answer_to_read_ahead)
+answer_reads_from_cache(_cached_read)
 
 
 @blp.route("")
@@ -99,12 +105,11 @@ class CourseItem(MethodView):
         draft's existence is not revealed). Answers carry an `ETag`; `If-None-Match` with it gives a 304 while
         the course is unchanged.
         """
-        reader = current_user()
         return cached_json_response(
             service.course_cache_key(course_id),
-            lambda: CourseSchema().dump(service.load_course_for_reading(course_id, reader)),
+            lambda: CourseSchema().dump(service.load_course_for_reading(course_id, current_user())),
             remember=lambda course: service.CourseAccessValues(course["is_published"], uuid.UUID(course["instructor_id"])),
-            admit=lambda access: service.check_can_read_course(reader, access))
+            admit=_admit_course_reader)
 
     @blp.doc(operationId="updateCourse")
 

@@ -280,14 +280,19 @@ def test_an_anonymous_catalog_page_costs_two_statements_then_none_while_cached(c
 @pytest.mark.real_commits
 def test_a_cached_page_or_course_is_read_in_the_rate_limiters_round_trip(make_app, catalog, instructor):
     """While cached, an anonymous catalog page or a course costs one Redis round trip: its GET rides
-    with the rate-limit counter (`lms.core.redis`, reads sent ahead), and a write is still seen next."""
+    with the rate-limit counter (`lms.core.redis`, reads sent ahead), and a write is still seen next.
+    Before it is cached, the view does not look it up a second time: the counter's round trip, then
+    the store."""
     limited = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_REQUESTS_PER_MINUTE=1000).test_client()
     course = catalog["own_published"]
+    limited.get(f"{CATALOG}?page=1&page_size=19")  # the Redis connections are open
     for path in (f"{CATALOG}?page=1&page_size=20", f"{CATALOG}/{course.id}"):
-        first = limited.get(path)
+        with redis_commands_sent() as sent_uncached:
+            first = limited.get(path)
         with redis_commands_sent() as sent:
             again = limited.get(path)
 
+        assert len(sent_uncached) == 2
         assert len(sent) == 1
         assert (again.status_code, again.get_data()) == (200, first.get_data())
 
