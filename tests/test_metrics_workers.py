@@ -41,21 +41,22 @@ def live_gauge_pids(directory: Path) -> set[int]:
             if (match := re.match(r"gauge_livesum_(\d+)\.db$", path.name))}
 
 
-def gunicorn(settings: dict, directory: Path):
+def gunicorn(settings: dict, directory: Path, preload: str):
     """Two workers of one thread sharing `directory`; ready once both have started their metrics."""
     return served_by_gunicorn(
-        settings, {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        settings, {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(directory),
+                   "GUNICORN_PRELOAD": preload},
         lambda _base: len(live_gauge_pids(directory)) >= 2)
 
 
-@pytest.fixture
-def served(base_settings, tmp_path):
+@pytest.fixture(params=["true", "false"], ids=["preloaded", "loaded-per-worker"])
+def served(base_settings, tmp_path, request):
     settings = {key: value for key, value in base_settings.items() if key not in {"TESTING"}}
     settings.update(METRICS_ENABLED="true", METRICS_TOKEN=TOKEN, TASKS_FORCE_INLINE="true")
     directory = tmp_path / "metrics"
     directory.mkdir()
     (directory / "counter_1.db").write_bytes(b"stale")  # a previous run's file: removed at start
-    with gunicorn(settings, directory) as base:
+    with gunicorn(settings, directory, request.param) as base:
         yield base, directory
 
 
