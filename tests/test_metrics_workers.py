@@ -71,6 +71,12 @@ def test_every_scrape_counts_the_requests_of_every_worker(served):
     assert counted(base, "lms_http_request_duration_seconds_count", **labels) == 40
 
 
+def test_the_pool_sizes_count_the_pools_of_every_worker(served):
+    base, _ = served
+    assert counted(base, "lms_db_pool_size", pool="main") == 2 * 5  # two workers, DB_POOL_SIZE each
+    assert counted(base, "lms_db_pool_size", pool="read") == 2 * 5
+
+
 def test_a_dead_worker_stops_counting_in_the_live_gauges(served):
     base, directory = served
     victim = min(live_gauge_pids(directory))
