@@ -8,8 +8,15 @@ recycled, 0 = never) and GUNICORN_MAX_REQUESTS_JITTER (a tenth of that). Errors 
 access log is the app's own (one line per request, with its request id), so gunicorn writes none.
 Why these defaults: bench/README.md.
 
-The configuration is checked once in the master before any worker starts, so an unsafe production
-configuration stops gunicorn with the list of problems instead of a crash loop of workers.
+GUNICORN_PRELOAD (on): the master loads the app once and forks the workers from it, so that they
+share its memory (the imported code, most of a worker's size) copy-on-write instead of each loading
+its own copy. The master freezes its objects before forking (the workers' garbage collector then
+leaves their shared pages alone), and each worker starts its own database pools. New code needs a
+restart of gunicorn (a HUP reloads only the settings); off, every worker loads the app itself.
+
+The configuration is checked once in the master when gunicorn reads this file, before the app is
+loaded or any worker starts, so an unsafe production configuration stops gunicorn with the list of
+problems (exit status 1) instead of a crash loop of workers.
 
 With METRICS_ENABLED, the workers keep their Prometheus values in PROMETHEUS_MULTIPROC_DIR (a fresh
 temporary folder unless it is set; emptied at start), so that a scrape answered by any worker
@@ -18,6 +25,7 @@ counts every worker; a worker that exits is marked dead there.
 
 from __future__ import annotations
 
+import gc
 import glob
 import os
 import sys
@@ -34,15 +42,46 @@ def _int(name: str, default: int) -> int:
         sys.exit(f"gunicorn.conf.py: {name} must be an integer, got {raw!r}")
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    sys.exit(f"gunicorn.conf.py: {name} must be true or false, got {raw!r}")
+
+
+def _checked_app_config() -> dict:
+    """The app's configuration, or gunicorn stops here naming every problem."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from config import ConfigError, load_config
+
+    try:
+        return load_config()
+    except ConfigError as exc:
+        sys.exit(f"gunicorn.conf.py: {exc}")
+
+
+_app_config = _checked_app_config()
+if _app_config["METRICS_ENABLED"]:
+    # Ready before prometheus_client is imported (it reads the variable then): a preloading master
+    # imports it while loading the app, before any server hook runs.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lms-metrics-"))
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"
 workers = _int("WEB_CONCURRENCY", 2)
+preload_app = _flag("GUNICORN_PRELOAD", True)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = 5
-# Recycling restarts a worker (imports and create_app: about a second of a core) and drops its
-# warm pools; off unless a deployment needs it against a leak.
+# Recycling restarts a worker (not preloaded: imports and create_app, about a second of a core) and
+# drops its warm pools; off unless a deployment needs it against a leak.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 10)
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat files off the disk
@@ -67,21 +106,25 @@ logconfig_dict = {
 
 
 def on_starting(server) -> None:
-    """Refuse to start on an unusable configuration, naming every problem."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from config import ConfigError, load_config
-
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        server.log.error("%s", exc)
-        sys.exit(1)
-    if config["METRICS_ENABLED"]:
-        # Set before any worker imports prometheus_client, which reads it at import.
-        directory = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lms-metrics-"))
-        os.makedirs(directory, exist_ok=True)
-        for stale in glob.glob(os.path.join(directory, "*.db")):  # a previous run's values
+    """Start the metrics folder empty: a previous run's values, and the master's own, made while it
+    preloaded the app (it answers no request; its live gauges would count as a worker's)."""
+    if _app_config["METRICS_ENABLED"]:
+        for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
             os.remove(stale)
+
+
+def when_ready(server) -> None:
+    """Preloaded: the objects loaded so far move out of the garbage collector's reach, so that a
+    collection in a worker does not write to (and so copy) every page it shares with the master."""
+    if server.cfg.preload_app:
+        gc.freeze()
+
+
+def post_fork(server, worker) -> None:
+    if server.cfg.preload_app:
+        from lms import start_forked_worker
+
+        start_forked_worker(worker.app.wsgi())
 
 
 def child_exit(server, worker) -> None:

@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RAISED_LIMIT = "100000000"
@@ -252,6 +253,21 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _shared_memory_kib(pid: int) -> tuple[int, int] | None:
+    """PSS (each page divided by the number of processes that map it) and USS (pages no other process
+    maps) of `pid`, in KiB; None where the kernel gives no smaps_rollup."""
+    fields: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, value = line.partition(":")
+            fields[name] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if "Pss" not in fields:
+        return None
+    return fields["Pss"], fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+
+
 def gunicorn_master(pid: int) -> int | None:
     """The first process running gunicorn at or below `pid` (bash may or may not have exec'ed it)."""
     pending = [pid]
@@ -263,12 +279,23 @@ def gunicorn_master(pid: int) -> int | None:
     return None
 
 
-def server_rss(pid: int) -> dict[str, float] | None:
-    """VmRSS in MB of the gunicorn master at or below `pid` and of its workers, and their sum."""
+def server_rss(pid: int) -> dict[str, Any] | None:
+    """The memory in MB of the gunicorn master at or below `pid` and of its workers, and their sums:
+    VmRSS, which counts a page shared by several of them (the preloaded app's) once in each, and
+    where the kernel tells, PSS (a shared page split between the processes that map it: their sum is
+    what the server occupies) and USS (the pages each process alone maps)."""
     master = gunicorn_master(pid)
     if master is None:
         return None
-    workers = [_rss_kib(child) / 1024 for child in _children(master)]
-    master_mb = _rss_kib(master) / 1024
-    return {"master_mb": round(master_mb, 1), "workers_mb": [round(mb, 1) for mb in workers],
-            "total_mb": round(master_mb + sum(workers), 1)}
+    processes = [master, *_children(master)]
+    rss = [_rss_kib(process) / 1024 for process in processes]
+    result: dict[str, Any] = {"master_mb": round(rss[0], 1), "workers_mb": [round(mb, 1) for mb in rss[1:]],
+                              "total_mb": round(sum(rss), 1)}
+    shared = [_shared_memory_kib(process) for process in processes]
+    if all(figures is not None for figures in shared):
+        pss = [figures[0] / 1024 for figures in shared]
+        uss = [figures[1] / 1024 for figures in shared]
+        result.update(pss_master_mb=round(pss[0], 1), pss_workers_mb=[round(mb, 1) for mb in pss[1:]],
+                      pss_total_mb=round(sum(pss), 1), uss_master_mb=round(uss[0], 1),
+                      uss_workers_mb=[round(mb, 1) for mb in uss[1:]], uss_total_mb=round(sum(uss), 1))
+    return result

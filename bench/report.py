@@ -146,10 +146,18 @@ def quiz_line(runs: list[dict[str, Any]]) -> str | None:
 def rss_line(rss: dict[str, Any] | None) -> str:
     if rss is None:
         return "RSS of the web server: n/a (gunicorn master not found)"
-    workers = " + ".join(f"{mb:.1f}" for mb in rss["workers_mb"])
     verdict = "ok" if rss["total_mb"] <= RSS_BUDGET_MB else "OVER"
-    return (f"RSS of the web server after the workloads: {rss['total_mb']:.1f} MB "
-            f"(master {rss['master_mb']:.1f} + workers {workers}; budget {RSS_BUDGET_MB} MB: {verdict})")
+    line = (f"RSS of the web server after the workloads: {rss['total_mb']:.1f} MB "
+            f"({_processes(rss, '')}; budget {RSS_BUDGET_MB} MB: {verdict})")
+    if "pss_total_mb" in rss:  # shared pages split between the processes (PSS), and each one's own (USS)
+        line += (f"; PSS {rss['pss_total_mb']:.1f} MB ({_processes(rss, 'pss_')}), "
+                 f"USS {rss['uss_total_mb']:.1f} MB ({_processes(rss, 'uss_')})")
+    return line
+
+
+def _processes(rss: dict[str, Any], prefix: str) -> str:
+    workers = " + ".join(f"{mb:.1f}" for mb in rss[f"{prefix}workers_mb"])
+    return f"master {rss[f'{prefix}master_mb']:.1f} + workers {workers}"
 
 
 def context_lines(report: dict[str, Any]) -> list[str]:

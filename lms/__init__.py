@@ -18,7 +18,7 @@ from lms.core.conditional import check_if_match, tag_read
 from lms.core.db import add_read_engine, engines_of, ping_idle_connections
 from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
-from lms.core.metrics import document_metrics, init_metrics
+from lms.core.metrics import count_pools_after_fork, document_metrics, init_metrics
 from lms.core.permissions import check_access_before_parsing
 from lms.core.ratelimit import init_rate_limits, limiter_settings
 from lms.core.redis import announce_reads_ahead
@@ -135,6 +135,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         document_metrics(app, api.spec)
     app.wsgi_app = LivenessShortcut(app.wsgi_app, f"{settings['API_V1_PREFIX']}/health")  # type: ignore[method-assign]
     return app
+
+
+def start_forked_worker(app: Flask) -> None:
+    """Call first in a process forked from the one that built `app` (gunicorn's preloaded workers)."""
+    for engine in engines_of(app):
+        # Pooled connections are the parent's: a child sharing one would garble both sessions.
+        engine.dispose(close=False)
+    if app.config["METRICS_ENABLED"]:
+        count_pools_after_fork(app)
 
 
 def _register_modules(app: Flask) -> None:

@@ -169,7 +169,8 @@ def served_by_gunicorn(settings: dict, extra_environment: dict[str, str], ready:
         deadline = time.monotonic() + 30
         while not ready(base):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+                process.terminate()  # its stderr ends only with it
+                raise RuntimeError(f"gunicorn did not start: {process.communicate(timeout=30)[1].decode()[-2000:]}")
             time.sleep(0.2)
         yield base
     finally:

@@ -41,21 +41,22 @@ def live_gauge_pids(directory: Path) -> set[int]:
             if (match := re.match(r"gauge_livesum_(\d+)\.db$", path.name))}
 
 
-def gunicorn(settings: dict, directory: Path):
+def gunicorn(settings: dict, directory: Path, preload: str):
     """Two workers of one thread sharing `directory`; ready once both have started their metrics."""
     return served_by_gunicorn(
-        settings, {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        settings, {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "1", "PROMETHEUS_MULTIPROC_DIR": str(directory),
+                   "GUNICORN_PRELOAD": preload},
         lambda _base: len(live_gauge_pids(directory)) >= 2)
 
 
-@pytest.fixture
-def served(base_settings, tmp_path):
+@pytest.fixture(params=["true", "false"], ids=["preloaded", "loaded-per-worker"])
+def served(base_settings, tmp_path, request):
     settings = {key: value for key, value in base_settings.items() if key not in {"TESTING"}}
     settings.update(METRICS_ENABLED="true", METRICS_TOKEN=TOKEN, TASKS_FORCE_INLINE="true")
     directory = tmp_path / "metrics"
     directory.mkdir()
     (directory / "counter_1.db").write_bytes(b"stale")  # a previous run's file: removed at start
-    with gunicorn(settings, directory) as base:
+    with gunicorn(settings, directory, request.param) as base:
         yield base, directory
 
 
@@ -68,6 +69,12 @@ def test_every_scrape_counts_the_requests_of_every_worker(served):
     labels = {"method": "GET", "route": "/api/v1/courses", "status": "200"}
     assert [counted(base, "lms_http_requests_total", **labels) for _ in range(6)] == [40.0] * 6
     assert counted(base, "lms_http_request_duration_seconds_count", **labels) == 40
+
+
+def test_the_pool_sizes_count_the_pools_of_every_worker(served):
+    base, _ = served
+    assert counted(base, "lms_db_pool_size", pool="main") == 2 * 5  # two workers, DB_POOL_SIZE each
+    assert counted(base, "lms_db_pool_size", pool="read") == 2 * 5
 
 
 def test_a_dead_worker_stops_counting_in_the_live_gauges(served):

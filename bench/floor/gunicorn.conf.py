@@ -1,7 +1,8 @@
 """gunicorn settings of the floor app: those of the project's gunicorn.conf.py, as they resolve in
-this environment (worker class, workers, threads, keep-alive, timeouts, logging), without its
-start-up hook, which checks the LMS configuration. bench/run.py adds `-b` and, for
-`--floor-worker-class`, `-k` and `--threads 1` on the command line, which win over this file.
+this environment (worker class, workers, preloading, threads, keep-alive, timeouts, logging),
+without its server hooks, which are the LMS app's (reading that file checks the LMS configuration:
+the floor runs in the app's environment). bench/run.py adds `-b` and, for `--floor-worker-class`,
+`-k` and `--threads 1` on the command line, which win over this file.
 """
 
 import runpy
@@ -9,4 +10,4 @@ from pathlib import Path
 
 _project_settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
 globals().update({name: value for name, value in _project_settings.items()
-                  if not name.startswith("_") and not callable(value) and name != "on_starting"})
+                  if not name.startswith("_") and not callable(value)})

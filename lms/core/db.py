@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -26,7 +26,8 @@ NAMING_CONVENTION = {
 @event.listens_for(Engine, "connect")
 def _enforce_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     """SQLite ignores foreign keys, and so ON DELETE CASCADE / SET NULL, unless each connection asks."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
+    sqlite3 = sys.modules.get("sqlite3")  # not imported: no SQLite connection (a PostgreSQL process never loads it)
+    if sqlite3 is not None and isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

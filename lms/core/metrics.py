@@ -119,6 +119,13 @@ def init_metrics(app: Flask) -> None:
     app.add_url_rule(METRICS_PATH, "metrics", _scrape, methods=["GET"])
 
 
+def count_pools_after_fork(app: Flask) -> None:
+    """In a process forked from the one that installed the metrics (gunicorn's preloaded workers):
+    prometheus_client starts the new process's values at zero, so its pool sizes are set again."""
+    for name, engine in zip(("main", "read"), engines_of(app)):
+        _set_pool_size(engine, name, _metrics)
+
+
 def document_metrics(app: Flask, spec: Any) -> None:
     """`GET /metrics` in the OpenAPI document (of an app that serves it)."""
     spec.path(rule=next(app.url_map.iter_rules("metrics")), operations={"get": {
@@ -140,11 +147,15 @@ def document_metrics(app: Flask, spec: Any) -> None:
 
 def _watch_pool(engine: Engine, name: str, metrics: dict[str, Any]) -> None:
     in_use = metrics["pool_in_use"].labels(name)
+    _set_pool_size(engine, name, metrics)
+    event.listen(engine, "checkout", lambda *_: in_use.inc())
+    event.listen(engine, "checkin", lambda *_: in_use.dec())
+
+
+def _set_pool_size(engine: Engine, name: str, metrics: dict[str, Any]) -> None:
     size = getattr(engine.pool, "size", None)
     if callable(size):
         metrics["pool_size"].labels(name).set(size())
-    event.listen(engine, "checkout", lambda *_: in_use.inc())
-    event.listen(engine, "checkin", lambda *_: in_use.dec())
 
 
 def _scrape() -> Response:

@@ -14,9 +14,6 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import urllib3
-from urllib3.exceptions import HTTPError as TransportError
-
 RESPONSE_BYTES_READ = 1024  # the receiver's body is not kept; reading a little lets the connection end cleanly
 
 
@@ -74,6 +71,10 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool) -> Outcome:
     """POST `body` to `url` once: never raises, the outcome says what happened."""
+    # Imported here: deliveries run in the job worker; a web process only nudges the relay.
+    import urllib3
+    from urllib3.exceptions import HTTPError as TransportError
+
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
