@@ -22,7 +22,7 @@ from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events, tombstones
-from lms.core.db import commit, utcnow
+from lms.core.db import commit, insert_object, set_stored_values, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import changed_since, collect
 from lms.core.schemas import to_decimal2
@@ -328,25 +328,26 @@ def deadline_of(attempt: QuizAttempt, quiz: Quiz) -> datetime | None:
 def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
     """Grade an in-progress attempt with `values`; False when another request graded it first.
 
-    A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`.
+    A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`. The
+    winner records what it wrote on `attempt` (`set_stored_values`).
     """
-    closed = db.session.execute(
-        _close_attempt_statement(tuple(sorted(values))),
-        {"attempt_id": attempt.id, **{f"new_{field}": value for field, value in values.items()}},
-        execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
-    if closed is None:
+    values = {**values, "status": "graded", "updated_at": utcnow()}
+    closed = db.session.execute(_close_attempt_statement(tuple(values)),
+                                {"attempt_id": attempt.id, **{f"new_{field}": value for field, value in values.items()}})
+    if closed.rowcount != 1:
         return False
-    events.emit(events.QUIZ_ATTEMPT_GRADED, attempt=closed)
+    set_stored_values(attempt, values)
+    events.emit(events.QUIZ_ATTEMPT_GRADED, attempt=attempt)
     return True
 
 
 @functools.cache
 def _close_attempt_statement(fields: tuple[str, ...]) -> Update:
     """Built once per set of fields written (grading and expiry each have theirs)."""
-    return (update(QuizAttempt)
-            .where(QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.status == "in_progress")
-            .values(status="graded", **{field: bindparam(f"new_{field}") for field in fields})
-            .returning(QuizAttempt))
+    attempts = QuizAttempt.__table__
+    return (update(attempts)
+            .where(attempts.c.id == bindparam("attempt_id"), attempts.c.status == "in_progress")
+            .values({attempts.c[field]: bindparam(f"new_{field}") for field in fields}))
 
 
 def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
@@ -377,10 +378,11 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
     if quiz.max_attempts is not None and attempts_so_far >= quiz.max_attempts:
         commit()  # keep the expiry of an overdue attempt
         raise Forbidden(MAX_ATTEMPTS_REACHED)
-    attempt = QuizAttempt(quiz_id=quiz.id, enrollment_id=enrollment.id, attempt_number=attempts_so_far + 1,
-                          status="in_progress", started_at=now, max_score=max_score or Decimal("0"))
-    db.session.add(attempt)
+    attempt = QuizAttempt(id=uuid.uuid4(), quiz_id=quiz.id, enrollment_id=enrollment.id,
+                          attempt_number=attempts_so_far + 1, status="in_progress", started_at=now,
+                          max_score=max_score or Decimal("0"), updated_at=now)
     try:
+        insert_object(attempt)
         commit()
     except IntegrityError:
         db.session.rollback()
