@@ -159,12 +159,12 @@ def insert_object(obj: Any) -> None:
     if missing:
         raise ValueError(f"insert_object: set {', '.join(missing)} (they have defaults)")
     written = tuple(key for key, _ in columns if key in values)
-    db.session.execute(_insert_statement(state.mapper, written), {key: values[key] for key in written})
+    session = db.session()
+    session.execute(_insert_statement(state.mapper, written), {key: values[key] for key in written})
     for key, _ in columns:
-        if key not in values:
-            set_committed_value(obj, key, None)
+        values.setdefault(key, None)  # what loading the row would give; transient, so no history to keep
     make_transient_to_detached(obj)
-    db.session.add(obj)
+    session.add(obj)
 
 
 def update_object(obj: Any, values: dict[str, Any]) -> None:
