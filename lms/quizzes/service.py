@@ -387,11 +387,12 @@ class AttemptView:
 
 # --- attempts ----------------------------------------------------------------------------------
 
-def deadline_of(attempt: QuizAttempt, quiz: Quiz | AttemptContext) -> datetime | None:
-    """When a submission stops being accepted, grace included; None without a time limit."""
-    if not quiz.time_limit_minutes:
+def deadline_of(started_at: datetime, context: AttemptContext) -> datetime | None:
+    """When a submission to an attempt started at `started_at` stops being accepted, grace included;
+    None without a time limit."""
+    if not context.time_limit_minutes:
         return None
-    return attempt.started_at + timedelta(minutes=quiz.time_limit_minutes) + SUBMISSION_GRACE
+    return started_at + timedelta(minutes=context.time_limit_minutes) + SUBMISSION_GRACE
 
 
 def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
@@ -439,12 +440,15 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
     if not context.is_learning:
         raise Forbidden(NOT_ENROLLED)
     now = utcnow()
-    current, attempts_so_far, max_score = _attempts_summary(context.enrollment_id, context.quiz_id)
-    if current is not None:
-        deadline = deadline_of(current, context)
+    current = _attempts_summary(context.enrollment_id, context.quiz_id)
+    attempts_so_far, max_score = current.attempts, current.max_score
+    if current.in_progress_id is not None:
+        deadline = deadline_of(current.in_progress_started_at, context)
         if deadline is None or now <= deadline:
             raise Forbidden(IN_PROGRESS_EXISTS)
-        expire_attempt(current, now)
+        overdue = db.session.get(QuizAttempt, current.in_progress_id)  # loaded only to be closed
+        if overdue is not None:
+            expire_attempt(overdue, now)
     if context.max_attempts is not None and attempts_so_far >= context.max_attempts:
         commit()  # keep the expiry of an overdue attempt
         raise Forbidden(MAX_ATTEMPTS_REACHED)
@@ -456,30 +460,42 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
         commit()
     except IntegrityError:
         db.session.rollback()
-        if _attempts_summary(context.enrollment_id, context.quiz_id)[0] is not None:
+        if _attempts_summary(context.enrollment_id, context.quiz_id).in_progress_id is not None:
             raise Forbidden(IN_PROGRESS_EXISTS) from None
         raise Forbidden(MAX_ATTEMPTS_REACHED) from None
     return attempt
 
 
-def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> tuple[QuizAttempt | None, int, Decimal | None]:
-    """The in-progress attempt (if any), the number of attempts and the quiz's points, in one statement."""
-    current, count, max_score = db.session.execute(
+@dataclass(frozen=True)
+class AttemptsSummary:
+    """The student's in-progress attempt at a quiz (its id and start; None when there is none),
+    their number of attempts and the quiz's points."""
+
+    in_progress_id: uuid.UUID | None
+    in_progress_started_at: datetime | None
+    attempts: int
+    max_score: Decimal | None
+
+
+def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> AttemptsSummary:
+    """The `AttemptsSummary`, in one statement of plain columns."""
+    in_progress_id, started_at, count, max_score = db.session.execute(
         _attempts_summary_statement(), {"enrollment_id": enrollment_id, "quiz_id": quiz_id}).one()
-    return current, count or 0, max_score
+    return AttemptsSummary(in_progress_id, started_at, count or 0, max_score)
 
 
 @functools.cache
 def _attempts_summary_statement() -> Select:
     enrollment_id, quiz_id = bindparam("enrollment_id"), bindparam("quiz_id")
-    attempts = select(func.count(QuizAttempt.id)).where(
-        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id).scalar_subquery()
-    points = select(func.sum(Question.points)).where(Question.quiz_id == quiz_id).scalar_subquery()
-    return (select(QuizAttempt, attempts, points)
-            .select_from(Quiz)
-            .outerjoin(QuizAttempt, and_(QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == enrollment_id,
-                                         QuizAttempt.status == "in_progress"))
-            .where(Quiz.id == quiz_id))
+    quizzes, attempts, questions = Quiz.__table__, QuizAttempt.__table__, Question.__table__
+    count = select(func.count(attempts.c.id)).where(
+        attempts.c.enrollment_id == enrollment_id, attempts.c.quiz_id == quiz_id).scalar_subquery()
+    points = select(func.sum(questions.c.points)).where(questions.c.quiz_id == quiz_id).scalar_subquery()
+    return (select(attempts.c.id, attempts.c.started_at, count, points)
+            .select_from(quizzes)
+            .outerjoin(attempts, and_(attempts.c.quiz_id == quizzes.c.id, attempts.c.enrollment_id == enrollment_id,
+                                      attempts.c.status == "in_progress"))
+            .where(quizzes.c.id == quiz_id))
 
 
 def take_quiz(quiz_id: uuid.UUID, user: User) -> QuizToTake:
@@ -517,7 +533,7 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     if not context.is_learning:
         raise Forbidden(NOT_ENROLLED)  # a dropped enrollment must not be completed by a late pass
     now = utcnow()
-    deadline = deadline_of(attempt, context)
+    deadline = deadline_of(attempt.started_at, context)
     if deadline is not None and now > deadline:
         expire_attempt(attempt, now)
         commit()
