@@ -168,8 +168,8 @@ def insert_object(obj: Any) -> None:
 
 
 def update_object(obj: Any, values: dict[str, Any]) -> None:
-    """UPDATE `obj`'s row (by primary key) with `values` now, `updated_at` too when the model has
-    one (as its `onupdate` would), and record them on `obj` as its stored values."""
+    """UPDATE `obj`'s row (by its `id`, `UUIDPrimaryKey`) with `values` now, `updated_at` too when
+    the model has one (as its `onupdate` would), and record them on `obj` as its stored values."""
     mapper = inspect_object(obj).mapper
     if "updated_at" in mapper.columns:
         values = {**values, "updated_at": utcnow()}
