@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from decimal import Decimal
-from typing import Any
-
 import functools
-from dataclasses import dataclass
-from typing import Callable
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable
 
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events, tombstones
-from lms.core.db import commit, utcnow
+from lms.core.db import commit, insert_object, update_object, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.schemas import to_decimal2
@@ -86,12 +85,33 @@ def is_learning(student_id: uuid.UUID, course_id: uuid.UUID) -> bool:
     return is_learning_enrollment(find_enrollment(student_id, course_id))
 
 
-def mark_completed(progress: LessonProgress) -> None:
+def mark_completed(progress: ProgressValues) -> None:
     now = utcnow()
     progress.status = "completed"
     progress.completion_percentage = Decimal("100")
     progress.started_at = progress.started_at or now
     progress.completed_at = progress.completed_at or now
+
+
+@dataclass
+class ProgressValues:
+    """The values of a lesson's progress row that a progress write sets: changed here, then written
+    to the row in one statement (`write_progress`)."""
+
+    status: str = "not_started"
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    time_spent_seconds: int = 0
+    last_position_seconds: int = 0
+    completion_percentage: Decimal = Decimal("0")
+    notes: str | None = None
+
+    @classmethod
+    def of(cls, progress: LessonProgress) -> ProgressValues:
+        return cls(**{field: getattr(progress, field) for field in _PROGRESS_FIELDS})
+
+
+_PROGRESS_FIELDS = tuple(field.name for field in fields(ProgressValues))
 
 
 @dataclass(frozen=True)
@@ -104,27 +124,30 @@ class CourseFigures:
 
 
 def apply_figures(enrollment: Enrollment, figures: CourseFigures) -> bool:
-    """Set counters, percentage and status from `figures` (same transaction).
+    """Write counters, percentage and status from `figures` to the enrollment's row now (in the
+    current transaction, `update_object`).
 
     Returns True when this moved the enrollment to `completed` for the first time, which
     announces `enrollment.completed` (its subscribers write in this transaction).
     """
     total, completed = figures.total_lessons, figures.completed_lessons
-    enrollment.total_lessons_count = total
-    enrollment.completed_lessons_count = completed
-    enrollment.total_time_spent_seconds = figures.time_spent_seconds
-    enrollment.progress_percentage = to_decimal2(Decimal(completed) * 100 / total) if total else Decimal("0.00")
-    enrollment.last_accessed_at = utcnow()
+    now = utcnow()
+    values: dict[str, Any] = {
+        "total_lessons_count": total, "completed_lessons_count": completed,
+        "total_time_spent_seconds": figures.time_spent_seconds,
+        "progress_percentage": to_decimal2(Decimal(completed) * 100 / total) if total else Decimal("0.00"),
+        "last_accessed_at": now}
     first_completion = False
     if total and completed >= total:
         if enrollment.status != "completed":
-            enrollment.status = "completed"
+            values["status"] = "completed"
             first_completion = enrollment.completed_at is None
-            enrollment.completed_at = enrollment.completed_at or utcnow()
-            if first_completion:
-                events.emit(events.ENROLLMENT_COMPLETED, enrollment=enrollment)
+            values["completed_at"] = enrollment.completed_at or now
     elif enrollment.status == "completed":
-        enrollment.status = "active"  # lessons were added after completion
+        values["status"] = "active"  # lessons were added after completion
+    update_object(enrollment, values)
+    if first_completion:
+        events.emit(events.ENROLLMENT_COMPLETED, enrollment=enrollment)
     return first_completion
 
 
@@ -169,23 +192,28 @@ def _progress_and_figures(enrollment: Enrollment, lesson_id: uuid.UUID) -> tuple
 
 
 def write_progress(enrollment: Enrollment, lesson_id: uuid.UUID,
-                   change: Callable[[LessonProgress, bool], None]) -> tuple[LessonProgress, bool]:
-    """Change a lesson's progress row (created when missing) with `change(progress, is_new)` and
+                   change: Callable[[ProgressValues, bool], None]) -> tuple[LessonProgress, bool]:
+    """Change a lesson's progress row (created when missing) with `change(values, is_new)` and
     recompute the enrollment, which the caller has locked (`lock_enrollment`). Does not commit.
 
-    Three statements: the row and the figures, the row's write, the enrollment's update. Returns
-    the row and whether the enrollment became completed for the first time.
+    Three statements: the row and the figures, the row's write (none when nothing changed), the
+    enrollment's update. Returns the row and whether the enrollment became completed for the first
+    time.
     """
     progress, before = _progress_and_figures(enrollment, lesson_id)
     is_new = progress is None
+    values = ProgressValues() if is_new else ProgressValues.of(progress)
+    old_completed, old_time = values.status == "completed", values.time_spent_seconds
+    change(values, is_new)
     if is_new:
-        progress = LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson_id, status="not_started",
-                                  time_spent_seconds=0, last_position_seconds=0, completion_percentage=Decimal("0"))
-        db.session.add(progress)
-        old_completed, old_time = False, 0
+        now = utcnow()
+        progress = LessonProgress(id=uuid.uuid4(), enrollment_id=enrollment.id, lesson_id=lesson_id,
+                                  created_at=now, updated_at=now, **vars(values))
+        insert_object(progress)
     else:
-        old_completed, old_time = progress.status == "completed", progress.time_spent_seconds
-    change(progress, is_new)
+        changed = {field: value for field, value in vars(values).items() if value != getattr(progress, field)}
+        if changed:
+            update_object(progress, changed)
     if progress.status == "completed" and not old_completed:
         events.emit(events.LESSON_COMPLETED, enrollment=enrollment, progress=progress)
     after = CourseFigures(
@@ -315,7 +343,7 @@ DOWNGRADE_REFUSED = "Completed lesson progress cannot be downgraded"
 PROGRESS_RACE = "The lesson's progress changed concurrently; retry the request"
 
 
-def _apply_progress(progress: LessonProgress, changes: dict[str, Any], is_new: bool) -> None:
+def _apply_progress(progress: ProgressValues, changes: dict[str, Any], is_new: bool) -> None:
     """Set (never add) the given values, then derive the status (contract §4.4)."""
     status = changes.get("status")
     # Rounded first, as stored: "99.999" is 100.00 and so completes the lesson.

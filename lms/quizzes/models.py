@@ -78,7 +78,8 @@ class QuizAttempt(UUIDPrimaryKey, db.Model):
     is_passed: Mapped[bool | None]
     time_taken_seconds: Mapped[int | None]
     answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    # Core applies `onupdate` to UPDATE statements too (`close_attempt`'s): no UPDATE leaves it behind.
+    # Core applies `onupdate` to UPDATE statements too: no UPDATE leaves it behind (`close_attempt` sets
+    # it itself, to record the value on the attempt).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     @property

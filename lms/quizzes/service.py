@@ -22,12 +22,20 @@ from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events, tombstones
-from lms.core.db import commit, utcnow
+from lms.core.db import commit, insert_object, set_stored_values, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import changed_since, collect
 from lms.core.schemas import to_decimal2
 from lms.courses.models import Course
-from lms.courses.service import can_manage_course, get_course, get_course_for_managing, get_course_for_reading, get_course_lesson
+from lms.courses.service import (
+    CourseAccess,
+    CourseAccessValues,
+    can_manage_course,
+    get_course,
+    get_course_for_managing,
+    get_course_for_reading,
+    get_course_lesson,
+)
 from lms.enrollments import service as enrollments
 from lms.enrollments.models import Enrollment
 from lms.core.extensions import db
@@ -58,7 +66,7 @@ enrollments.add_completion_rule(
 
 # --- access ------------------------------------------------------------------------------------
 
-def can_read_quiz(quiz: Quiz, course: Course, user: User | None) -> bool:
+def can_read_quiz(quiz: Quiz | AttemptContext, course: CourseAccess, user: User | None) -> bool:
     return can_manage_course(user, course) or (course.is_published and quiz.is_published)
 
 
@@ -86,35 +94,82 @@ def get_quiz_for_managing(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) 
 def get_quiz_for_attempting(quiz_id: uuid.UUID, user: User) -> tuple[Course, Quiz, Enrollment | None]:
     """The quiz behind an `/quizzes/{id}/attempts` route, with the same visibility as a quiz read,
     its course and the caller's enrollment in it (None when there is none), in one statement."""
-    course, quiz, enrollment, _ = _quiz_context(quiz_id, user)
-    return course, quiz, enrollment
+    row = db.session.execute(_quiz_context_statement(), {"quiz_id": quiz_id, "student_id": user.id}).one_or_none()
+    if row is None or not can_read_quiz(row.Quiz, row.Course, user):
+        raise NotFound(QUIZ_NOT_FOUND)
+    return row.Course, row.Quiz, row.Enrollment
 
 
 @functools.cache
-def _quiz_context_statement(with_attempt: bool) -> Select:
-    """Built once per form (a statement object caches its own cache key): the quiz, its course and
-    the student's enrollment, with the attempt when `with_attempt`."""
-    stmt = (select(Quiz, Course, Enrollment)
+def _quiz_context_statement() -> Select:
+    """Built once (a statement object caches its own cache key): the quiz, its course and the
+    student's enrollment."""
+    return (select(Quiz, Course, Enrollment)
             .join(Course, Course.id == Quiz.course_id)
             .outerjoin(Enrollment, and_(Enrollment.course_id == Quiz.course_id,
                                         Enrollment.student_id == bindparam("student_id")))
             .where(Quiz.id == bindparam("quiz_id")))
+
+
+@dataclass(frozen=True)
+class AttemptContext:
+    """What starting, submitting and reading attempts need of the quiz, its course and the caller's
+    enrollment (`enrollment_id` None when there is none)."""
+
+    quiz_id: uuid.UUID
+    lesson_id: uuid.UUID
+    is_published: bool
+    time_limit_minutes: int | None
+    max_attempts: int | None
+    passing_score: Decimal
+    show_correct_answers: bool
+    course: CourseAccessValues
+    enrollment_id: uuid.UUID | None
+    enrollment_status: str | None
+
+    @property
+    def is_learning(self) -> bool:
+        """The caller's enrollment may learn (active or completed)."""
+        return self.enrollment_status in enrollments.LEARNING_STATUSES
+
+
+@functools.cache
+def _attempt_context_statement(with_attempt: bool) -> Select:
+    """Built once per form: the columns of an `AttemptContext` (plain columns load for a fraction
+    of what objects cost), with the attempt when `with_attempt`."""
+    quizzes, courses, enrollment_rows = Quiz.__table__, Course.__table__, Enrollment.__table__
+    stmt = (select(quizzes.c.id, quizzes.c.lesson_id, quizzes.c.is_published, quizzes.c.time_limit_minutes,
+                   quizzes.c.max_attempts, quizzes.c.passing_score, quizzes.c.show_correct_answers,
+                   courses.c.is_published, courses.c.instructor_id, enrollment_rows.c.id, enrollment_rows.c.status)
+            .select_from(quizzes)
+            .join(courses, courses.c.id == quizzes.c.course_id)
+            .outerjoin(enrollment_rows, and_(enrollment_rows.c.course_id == quizzes.c.course_id,
+                                             enrollment_rows.c.student_id == bindparam("student_id")))
+            .where(quizzes.c.id == bindparam("quiz_id")))
     if with_attempt:
         stmt = stmt.add_columns(QuizAttempt).outerjoin(QuizAttempt, and_(
-            QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.quiz_id == Quiz.id,
-            QuizAttempt.enrollment_id == Enrollment.id))
+            QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.quiz_id == quizzes.c.id,
+            QuizAttempt.enrollment_id == enrollment_rows.c.id))
     return stmt
 
 
-def _quiz_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None = None
-                  ) -> tuple[Course, Quiz, Enrollment | None, QuizAttempt | None]:
-    """`get_quiz_for_attempting`, and with `attempt_id` the caller's own attempt at the quiz by that
-    id (None when there is no such attempt of theirs), in the same statement."""
-    row = db.session.execute(_quiz_context_statement(with_attempt=attempt_id is not None),
+def _attempt_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None = None
+                     ) -> tuple[AttemptContext, QuizAttempt | None]:
+    """The `AttemptContext` of the quiz, with the visibility of a quiz read, in one statement; with
+    `attempt_id`, also the caller's own attempt at the quiz by that id (None when there is no such
+    attempt of theirs)."""
+    row = db.session.execute(_attempt_context_statement(with_attempt=attempt_id is not None),
                              {"quiz_id": quiz_id, "student_id": user.id, "attempt_id": attempt_id}).one_or_none()
-    if row is None or not can_read_quiz(row.Quiz, row.Course, user):
+    if row is None:
         raise NotFound(QUIZ_NOT_FOUND)
-    return row.Course, row.Quiz, row.Enrollment, row.QuizAttempt if attempt_id is not None else None
+    (quiz_id, lesson_id, is_published, time_limit_minutes, max_attempts, passing_score, show_correct_answers,
+     course_is_published, instructor_id, enrollment_id, enrollment_status, *attempt) = row
+    context = AttemptContext(quiz_id, lesson_id, is_published, time_limit_minutes, max_attempts, passing_score,
+                             show_correct_answers, CourseAccessValues(course_is_published, instructor_id),
+                             enrollment_id, enrollment_status)
+    if not can_read_quiz(context, context.course, user):
+        raise NotFound(QUIZ_NOT_FOUND)
+    return context, attempt[0] if attempt else None
 
 
 def ensure_learning(enrollment: Enrollment | None) -> Enrollment:
@@ -222,6 +277,20 @@ def quiz_questions(quiz_id: uuid.UUID) -> list[Question]:
     return list(db.session.scalars(_quiz_questions_statement(), {"quiz_id": quiz_id}))
 
 
+def answer_key(quiz_id: uuid.UUID) -> list[grading.GradableQuestion]:
+    """What grading needs of the quiz's questions, in their order: rows of columns, which load for
+    a fraction of what `Question` objects cost."""
+    return db.session.execute(_answer_key_statement(), {"quiz_id": quiz_id}).all()
+
+
+@functools.cache
+def _answer_key_statement() -> Select:
+    questions = Question.__table__
+    return (select(questions.c.id, questions.c.question_type, questions.c.points, questions.c.options,
+                   questions.c.correct_answer)
+            .where(questions.c.quiz_id == bindparam("quiz_id")).order_by(questions.c.order_index))
+
+
 def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None,
                           updated_since: str | None = None) -> list[Question]:
     _, quiz = get_quiz_for_reading(course_id, quiz_id, user)
@@ -318,35 +387,37 @@ class AttemptView:
 
 # --- attempts ----------------------------------------------------------------------------------
 
-def deadline_of(attempt: QuizAttempt, quiz: Quiz) -> datetime | None:
-    """When a submission stops being accepted, grace included; None without a time limit."""
-    if not quiz.time_limit_minutes:
+def deadline_of(started_at: datetime, context: AttemptContext) -> datetime | None:
+    """When a submission to an attempt started at `started_at` stops being accepted, grace included;
+    None without a time limit."""
+    if not context.time_limit_minutes:
         return None
-    return attempt.started_at + timedelta(minutes=quiz.time_limit_minutes) + SUBMISSION_GRACE
+    return started_at + timedelta(minutes=context.time_limit_minutes) + SUBMISSION_GRACE
 
 
 def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
     """Grade an in-progress attempt with `values`; False when another request graded it first.
 
-    A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`.
+    A conditional UPDATE: of two concurrent closers only one matches `status = 'in_progress'`. The
+    winner records what it wrote on `attempt` (`set_stored_values`).
     """
-    closed = db.session.execute(
-        _close_attempt_statement(tuple(sorted(values))),
-        {"attempt_id": attempt.id, **{f"new_{field}": value for field, value in values.items()}},
-        execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
-    if closed is None:
+    values = {**values, "status": "graded", "updated_at": utcnow()}
+    closed = db.session.execute(_close_attempt_statement(tuple(values)),
+                                {"attempt_id": attempt.id, **{f"new_{field}": value for field, value in values.items()}})
+    if closed.rowcount != 1:
         return False
-    events.emit(events.QUIZ_ATTEMPT_GRADED, attempt=closed)
+    set_stored_values(attempt, values)
+    events.emit(events.QUIZ_ATTEMPT_GRADED, attempt=attempt)
     return True
 
 
 @functools.cache
 def _close_attempt_statement(fields: tuple[str, ...]) -> Update:
     """Built once per set of fields written (grading and expiry each have theirs)."""
-    return (update(QuizAttempt)
-            .where(QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.status == "in_progress")
-            .values(status="graded", **{field: bindparam(f"new_{field}") for field in fields})
-            .returning(QuizAttempt))
+    attempts = QuizAttempt.__table__
+    return (update(attempts)
+            .where(attempts.c.id == bindparam("attempt_id"), attempts.c.status == "in_progress")
+            .values({attempts.c[field]: bindparam(f"new_{field}") for field in fields}))
 
 
 def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
@@ -363,51 +434,68 @@ def start_attempt(quiz_id: uuid.UUID, user: User) -> QuizAttempt:
     An in-progress attempt past its time limit is closed first (graded 0). Concurrent starts end
     in one attempt: the partial unique index and (enrollment, quiz, attempt_number) refuse the rest.
     """
-    course, quiz, enrollment = get_quiz_for_attempting(quiz_id, user)
+    context, _ = _attempt_context(quiz_id, user)
     if not user.is_student:
         raise Forbidden("Only students can start quiz attempts")
-    enrollment = ensure_learning(enrollment)
+    if not context.is_learning:
+        raise Forbidden(NOT_ENROLLED)
     now = utcnow()
-    current, attempts_so_far, max_score = _attempts_summary(enrollment.id, quiz.id)
-    if current is not None:
-        deadline = deadline_of(current, quiz)
+    current = _attempts_summary(context.enrollment_id, context.quiz_id)
+    attempts_so_far, max_score = current.attempts, current.max_score
+    if current.in_progress_id is not None:
+        deadline = deadline_of(current.in_progress_started_at, context)
         if deadline is None or now <= deadline:
             raise Forbidden(IN_PROGRESS_EXISTS)
-        expire_attempt(current, now)
-    if quiz.max_attempts is not None and attempts_so_far >= quiz.max_attempts:
+        overdue = db.session.get(QuizAttempt, current.in_progress_id)  # loaded only to be closed
+        if overdue is not None:
+            expire_attempt(overdue, now)
+    if context.max_attempts is not None and attempts_so_far >= context.max_attempts:
         commit()  # keep the expiry of an overdue attempt
         raise Forbidden(MAX_ATTEMPTS_REACHED)
-    attempt = QuizAttempt(quiz_id=quiz.id, enrollment_id=enrollment.id, attempt_number=attempts_so_far + 1,
-                          status="in_progress", started_at=now, max_score=max_score or Decimal("0"))
-    db.session.add(attempt)
+    attempt = QuizAttempt(id=uuid.uuid4(), quiz_id=context.quiz_id, enrollment_id=context.enrollment_id,
+                          attempt_number=attempts_so_far + 1, status="in_progress", started_at=now,
+                          max_score=max_score or Decimal("0"), updated_at=now)
     try:
+        insert_object(attempt)
         commit()
     except IntegrityError:
         db.session.rollback()
-        if _attempts_summary(enrollment.id, quiz.id)[0] is not None:
+        if _attempts_summary(context.enrollment_id, context.quiz_id).in_progress_id is not None:
             raise Forbidden(IN_PROGRESS_EXISTS) from None
         raise Forbidden(MAX_ATTEMPTS_REACHED) from None
     return attempt
 
 
-def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> tuple[QuizAttempt | None, int, Decimal | None]:
-    """The in-progress attempt (if any), the number of attempts and the quiz's points, in one statement."""
-    current, count, max_score = db.session.execute(
+@dataclass(frozen=True)
+class AttemptsSummary:
+    """The student's in-progress attempt at a quiz (its id and start; None when there is none),
+    their number of attempts and the quiz's points."""
+
+    in_progress_id: uuid.UUID | None
+    in_progress_started_at: datetime | None
+    attempts: int
+    max_score: Decimal | None
+
+
+def _attempts_summary(enrollment_id: uuid.UUID, quiz_id: uuid.UUID) -> AttemptsSummary:
+    """The `AttemptsSummary`, in one statement of plain columns."""
+    in_progress_id, started_at, count, max_score = db.session.execute(
         _attempts_summary_statement(), {"enrollment_id": enrollment_id, "quiz_id": quiz_id}).one()
-    return current, count or 0, max_score
+    return AttemptsSummary(in_progress_id, started_at, count or 0, max_score)
 
 
 @functools.cache
 def _attempts_summary_statement() -> Select:
     enrollment_id, quiz_id = bindparam("enrollment_id"), bindparam("quiz_id")
-    attempts = select(func.count(QuizAttempt.id)).where(
-        QuizAttempt.enrollment_id == enrollment_id, QuizAttempt.quiz_id == quiz_id).scalar_subquery()
-    points = select(func.sum(Question.points)).where(Question.quiz_id == quiz_id).scalar_subquery()
-    return (select(QuizAttempt, attempts, points)
-            .select_from(Quiz)
-            .outerjoin(QuizAttempt, and_(QuizAttempt.quiz_id == Quiz.id, QuizAttempt.enrollment_id == enrollment_id,
-                                         QuizAttempt.status == "in_progress"))
-            .where(Quiz.id == quiz_id))
+    quizzes, attempts, questions = Quiz.__table__, QuizAttempt.__table__, Question.__table__
+    count = select(func.count(attempts.c.id)).where(
+        attempts.c.enrollment_id == enrollment_id, attempts.c.quiz_id == quiz_id).scalar_subquery()
+    points = select(func.sum(questions.c.points)).where(questions.c.quiz_id == quiz_id).scalar_subquery()
+    return (select(attempts.c.id, attempts.c.started_at, count, points)
+            .select_from(quizzes)
+            .outerjoin(attempts, and_(attempts.c.quiz_id == quizzes.c.id, attempts.c.enrollment_id == enrollment_id,
+                                      attempts.c.status == "in_progress"))
+            .where(quizzes.c.id == quiz_id))
 
 
 def take_quiz(quiz_id: uuid.UUID, user: User) -> QuizToTake:
@@ -435,29 +523,29 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
     After the time limit (plus grace) the attempt is closed with 0 and the submission refused.
     Another student's attempt is 404 like a missing one.
     """
-    course, quiz, enrollment, attempt = _quiz_context(quiz_id, user, attempt_id)
+    context, attempt = _attempt_context(quiz_id, user, attempt_id)
     if not user.is_student:
         raise Forbidden("Only students can submit attempts")
     if attempt is None:
         raise NotFound(ATTEMPT_NOT_FOUND)
     if attempt.status != "in_progress":
         raise Forbidden(ALREADY_SUBMITTED)
-    if not enrollments.is_learning_enrollment(enrollment):
+    if not context.is_learning:
         raise Forbidden(NOT_ENROLLED)  # a dropped enrollment must not be completed by a late pass
     now = utcnow()
-    deadline = deadline_of(attempt, quiz)
+    deadline = deadline_of(attempt.started_at, context)
     if deadline is not None and now > deadline:
         expire_attempt(attempt, now)
         commit()
         raise Forbidden(TIME_LIMIT_EXCEEDED)
 
-    questions = quiz_questions(quiz.id)
+    questions = answer_key(context.quiz_id)
     submitted = [grading.Answer(**answer) for answer in answers]
     try:
         grading.check_answers(questions, submitted)
     except grading.InvalidAnswers as exc:
         raise BadRequest(str(exc)) from None
-    result = grading.grade(questions, submitted, quiz.passing_score)
+    result = grading.grade(questions, submitted, context.passing_score)
     graded = close_attempt(attempt, {
         "submitted_at": now, "graded_at": now, "score": result.score, "max_score": result.max_score,
         "percentage": result.percentage, "is_passed": result.is_passed,
@@ -467,11 +555,11 @@ def submit_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, answers: list[dict
         db.session.rollback()
         raise Forbidden(ALREADY_SUBMITTED)
     if result.is_passed:
-        enrollment = enrollments.lock_enrollment(enrollment.id)
-        enrollments.complete_lesson(enrollment, quiz.lesson_id)
+        enrollment = enrollments.lock_enrollment(context.enrollment_id)
+        enrollments.complete_lesson(enrollment, context.lesson_id)
         events.emit(events.LEARNING_RECORDED, enrollment=enrollment)
     commit()
-    return attempt_view(attempt, quiz, user, course)
+    return attempt_view(attempt, context, user)
 
 
 def stored_answer(answer: grading.AnswerResult) -> dict[str, Any]:
@@ -482,34 +570,34 @@ def stored_answer(answer: grading.AnswerResult) -> dict[str, Any]:
             "points_earned": str(answer.points_earned)}
 
 
-def attempt_view(attempt: QuizAttempt, quiz: Quiz, user: User, course: Course) -> AttemptView:
+def attempt_view(attempt: QuizAttempt, context: AttemptContext, user: User) -> AttemptView:
     """Students see which answers were right only when the quiz shows correct answers."""
-    corrections = quiz.show_correct_answers or can_manage_course(user, course)
+    corrections = context.show_correct_answers or can_manage_course(user, context.course)
     return AttemptView(attempt, "with_corrections" if corrections else "without_corrections")
 
 
 def my_attempts(quiz_id: uuid.UUID, user: User, updated_since: str | None = None) -> list[QuizAttempt]:
     """The caller's attempts at a quiz, by attempt number (those changed since `updated_since`)."""
-    course, quiz, enrollment = get_quiz_for_attempting(quiz_id, user)
+    context, _ = _attempt_context(quiz_id, user)
     if not user.is_student:
         raise Forbidden("Only students have quiz attempts")
-    if enrollment is None:
+    if context.enrollment_id is None:
         raise Forbidden("You are not enrolled in this course")
     return changed_since(list(db.session.scalars(select(QuizAttempt).where(
-        QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.quiz_id == quiz.id,
+        QuizAttempt.enrollment_id == context.enrollment_id, QuizAttempt.quiz_id == context.quiz_id,
     ).order_by(QuizAttempt.attempt_number))), updated_since)
 
 
 def get_attempt(quiz_id: uuid.UUID, attempt_id: uuid.UUID, user: User) -> AttemptView:
     """The owning student's attempt; the course's owner and admins may read any attempt at it."""
-    course, quiz, _, attempt = _quiz_context(quiz_id, user, attempt_id)
-    if can_manage_course(user, course):
+    context, attempt = _attempt_context(quiz_id, user, attempt_id)
+    if can_manage_course(user, context.course):
         attempt = db.session.get(QuizAttempt, attempt_id)
-        if attempt is None or attempt.quiz_id != quiz.id:
+        if attempt is None or attempt.quiz_id != context.quiz_id:
             raise NotFound(ATTEMPT_NOT_FOUND)
     elif attempt is None:
         raise NotFound(ATTEMPT_NOT_FOUND)
-    return attempt_view(attempt, quiz, user, course)
+    return attempt_view(attempt, context, user)
 
 
 # --- tombstones of the rows deleted with a course or a lesson (database cascades) --------------------
