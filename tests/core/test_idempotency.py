@@ -116,6 +116,7 @@ def test_a_server_error_is_not_kept_so_the_retry_runs_again(client, auth_headers
     assert courses_titled(COURSE["title"]) == 1
 
 
+@pytest.mark.postgres  # two writing threads: SQLite's single writer cannot race them
 @pytest.mark.real_commits
 def test_a_second_request_while_the_first_is_in_flight_is_409(app, client, auth_headers, instructor, monkeypatch):
     from lms.courses import service

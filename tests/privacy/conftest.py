@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -34,7 +35,7 @@ def learner(client, auth_headers, make_user, make_course, make_quiz, make_assign
     upload = client.post(f"{API}/files/upload", headers=headers, content_type="multipart/form-data",
                          data={"file": (io.BytesIO(PDF), "zelda-essay.pdf")})
     assert upload.status_code == 201, upload.get_json()
-    enrollment = db.session.get(Enrollment, enrollment_id)
+    enrollment = db.session.get(Enrollment, uuid.UUID(enrollment_id))
     quiz = make_quiz(course, lesson=lesson)
     db.session.add(QuizAttempt(enrollment_id=enrollment.id, quiz_id=quiz.id, attempt_number=1, status="graded",
                                score=Decimal("1"), max_score=Decimal("1"), percentage=Decimal("100"),

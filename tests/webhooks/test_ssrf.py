@@ -3,6 +3,8 @@ resolution) unless WEBHOOK_ALLOW_PRIVATE_TARGETS, which is off by default."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -59,7 +61,7 @@ def test_an_endpoint_registered_while_allowed_is_refused_once_the_setting_is_off
     relay.relay()
 
     assert receiver.received == []
-    (delivery,) = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"]))
+    (delivery,) = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == uuid.UUID(endpoint["id"])))
     assert (delivery.status, delivery.last_status_code) == ("pending", None)
     assert delivery.last_error.startswith("refused: 127.0.0.1 resolves to a non-public address")
 

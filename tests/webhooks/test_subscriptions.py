@@ -7,6 +7,7 @@ import redis
 from sqlalchemy import select
 
 from lms.core.extensions import db
+from lms.core.state import RedisBackend
 from lms.webhooks import relay, subscriptions
 from lms.webhooks.models import OutboxEvent
 from lms.webhooks.subscriptions import publish_wanted_event_types, wanted_event_types
@@ -62,7 +63,7 @@ def test_each_relay_run_publishes_the_types(app):
     relay.relay()
 
     assert wanted_event_types() == frozenset()
-    ttl = subscriptions.redis_client().ttl(subscriptions.WANTED_EVENTS_KEY)
+    ttl = subscriptions.shared_backend().ttl(subscriptions.WANTED_EVENTS_KEY)
     assert 0 < ttl <= subscriptions.WANTED_EVENTS_TTL_SECONDS
 
 
@@ -70,7 +71,7 @@ def test_an_unreachable_redis_means_every_event_is_written(client, auth_headers,
                                                            monkeypatch):
     publish_wanted_event_types()
     closed = redis.Redis.from_url(CLOSED_REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
-    monkeypatch.setattr(subscriptions, "redis_client", lambda: closed)
+    monkeypatch.setattr(subscriptions, "shared_backend", lambda: RedisBackend(closed))
     enroll(client, auth_headers, make_user, make_course(make_user("instructor")))
 
     assert "enrollment.created" in written()
