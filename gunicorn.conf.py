@@ -8,11 +8,13 @@ recycled, 0 = never) and GUNICORN_MAX_REQUESTS_JITTER (a tenth of that). Errors 
 access log is the app's own (one line per request, with its request id), so gunicorn writes none.
 Why these defaults: bench/README.md.
 
-GUNICORN_PRELOAD (on): the master loads the app once and forks the workers from it, so that they
-share its memory (the imported code, most of a worker's size) copy-on-write instead of each loading
-its own copy. The master freezes its objects before forking (the workers' garbage collector then
-leaves their shared pages alone), and each worker starts its own database pools. New code needs a
-restart of gunicorn (a HUP reloads only the settings); off, every worker loads the app itself.
+GUNICORN_PRELOAD (off): on, the master loads the app once and forks the workers from it, so that
+they share its memory copy-on-write and a new worker starts in milliseconds; the master freezes its
+objects before forking (the workers' garbage collector then leaves their shared pages alone), each
+worker starts its own database pools, and new code needs a restart of gunicorn (a HUP reloads only
+the settings). Off by default because, measured under load (bench/README.md, finding 19), the
+workers end up copying most of what they share: the memory the server occupies (PSS) is about the
+same, while the master holding the app adds about 60 MB of RSS.
 
 The configuration is checked once in the master when gunicorn reads this file, before the app is
 loaded or any worker starts, so an unsafe production configuration stops gunicorn with the list of
@@ -74,7 +76,7 @@ if _app_config["METRICS_ENABLED"]:
 
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"
 workers = _int("WEB_CONCURRENCY", 2)
-preload_app = _flag("GUNICORN_PRELOAD", True)
+preload_app = _flag("GUNICORN_PRELOAD", False)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
