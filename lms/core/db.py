@@ -151,7 +151,8 @@ def insert_object(obj: Any) -> None:
 
     The columns set on `obj` are written; a column left unset is stored NULL, as the ORM stores it.
     No default is applied: a column that has one must be set (ValueError), so that the object
-    holds every stored value.
+    holds every stored value. Unlike an object the flush inserted, it stays in the session when the
+    transaction rolls back (expired: reading it then raises), so do not use it after a rollback.
     """
     state = inspect_object(obj)
     values = state.dict

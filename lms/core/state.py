@@ -142,26 +142,14 @@ class StateStore:
         return self._call("ttl", key)
 
 
-def _memory_backend(app: Flask) -> MemoryBackend:
-    return app.extensions.setdefault("lms.state.memory", MemoryBackend())
-
-
 def state_store(*, fail_closed: bool, unavailable_detail: str = "Service temporarily unavailable",
                 app: Flask | None = None) -> StateStore:
     """A store over the app's Redis. `fail_closed` stores raise 503 on an outage; others fall back."""
     app = app or current_app._get_current_object()
     client = redis_client(app)
+    memory = app.extensions.setdefault("lms.state.memory", MemoryBackend())
     primary = RedisBackend(client) if client is not None else None
-    return StateStore(primary, _memory_backend(app), fail_closed=fail_closed, unavailable_detail=unavailable_detail)
-
-
-def shared_backend(app: Flask | None = None) -> RedisBackend | MemoryBackend:
-    """The app's Redis, or process memory when no Redis is configured (the embedded default). No
-    outage fallback: a `redis.RedisError` reaches the caller, for state whose absence is safe and for
-    which one process's memory must never stand in for what every instance shares."""
-    app = app or current_app._get_current_object()
-    client = redis_client(app)
-    return RedisBackend(client) if client is not None else _memory_backend(app)
+    return StateStore(primary, memory, fail_closed=fail_closed, unavailable_detail=unavailable_detail)
 
 
 def revocation_store(app: Flask | None = None) -> StateStore:

@@ -3,8 +3,8 @@ events nobody wants writes no outbox row (and costs no INSERT and no relay run).
 
 The set is published after every endpoint change and at every relay run, with a TTL that a relay
 run renews: when it is missing (never published, expired because no worker runs, or Redis does not
-answer) every event is written, so an outage never loses one. Without a Redis (the embedded
-default, one process) it is kept in process memory. A write request reads it in the rate
+answer) every event is written, so an outage never loses one. Without a Redis there is nowhere every
+process could read the set from, so every event is written. A write request reads it in the rate
 limiter's round trip (`lms.core.redis` reads sent ahead). An endpoint's change deletes the set
 before it commits, so requests that start after that commit write every event until the new set is
 published; a request that read the old set just before may still skip an event type the endpoint
@@ -21,8 +21,7 @@ from redis import RedisError
 from sqlalchemy import select
 
 from lms.core.extensions import db
-from lms.core.redis import add_read_ahead, value_read_ahead
-from lms.core.state import shared_backend
+from lms.core.redis import add_read_ahead, redis_client, value_read_ahead
 from lms.webhooks.models import WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,11 @@ add_read_ahead(_wanted_events_to_read_ahead)
 def _read_published() -> frozenset[str] | None:
     was_read, raw = value_read_ahead(WANTED_EVENTS_KEY)
     if not was_read:
+        client = redis_client()
+        if client is None:
+            return None
         try:
-            raw = shared_backend().get(WANTED_EVENTS_KEY)
+            raw = client.get(WANTED_EVENTS_KEY)
         except RedisError:
             return None
     return frozenset(json.loads(raw)) if raw is not None else None
@@ -60,17 +62,23 @@ def wanted_event_types() -> frozenset[str] | None:
 
 def forget_wanted_event_types() -> None:
     """Before an endpoint change commits: until the new set is published, every event is written."""
+    client = redis_client()
+    if client is None:
+        return
     try:
-        shared_backend().delete(WANTED_EVENTS_KEY)
+        client.delete(WANTED_EVENTS_KEY)
     except RedisError as exc:
         log.warning("webhooks: the published event types could not be withdrawn: %s", exc)
 
 
 def publish_wanted_event_types() -> None:
     """After an endpoint change commits, and at every relay run."""
+    client = redis_client()
+    if client is None:
+        return
     wanted = sorted({event_type for event_types in db.session.scalars(
         select(WebhookEndpoint.events).where(WebhookEndpoint.is_active.is_(True))) for event_type in event_types})
     try:
-        shared_backend().set(WANTED_EVENTS_KEY, json.dumps(wanted), WANTED_EVENTS_TTL_SECONDS)
+        client.set(WANTED_EVENTS_KEY, json.dumps(wanted), ex=WANTED_EVENTS_TTL_SECONDS)
     except RedisError as exc:
         log.warning("webhooks: the event types in use could not be published: %s", exc)

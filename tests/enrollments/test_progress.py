@@ -455,6 +455,7 @@ def test_an_invalid_review_is_a_422(client, enrollment, student, auth_headers, b
 
 # --- statement budget of a progress write (the performance issue's W6) -----------------------------
 
+@pytest.mark.redis  # as deployed: the webhook subscriptions are published in Redis (without it every event is written)
 @pytest.mark.parametrize("write", ["first", "again", "complete"])
 def test_a_progress_write_costs_five_statements(client, enrollment, lessons, student, auth_headers,
                                                 assert_max_queries, write):

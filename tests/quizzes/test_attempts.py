@@ -606,6 +606,7 @@ def test_starting_an_attempt_costs_at_most_six_statements(client, capitals, auth
     assert response.status_code == 201
 
 
+@pytest.mark.redis  # as deployed: the webhook subscriptions are published in Redis (without it every event is written)
 def test_a_passing_submission_costs_at_most_eight_statements(client, capitals, auth_headers, make_lesson,
                                                              assert_max_queries):
     make_lesson(capitals.course)  # the course stays unfinished: no certificate in this budget

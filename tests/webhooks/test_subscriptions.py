@@ -3,11 +3,11 @@ are published; while they are not known (never published, Redis unreachable) eve
 
 from __future__ import annotations
 
+import pytest
 import redis
 from sqlalchemy import select
 
 from lms.core.extensions import db
-from lms.core.state import RedisBackend
 from lms.webhooks import relay, subscriptions
 from lms.webhooks.models import OutboxEvent
 from lms.webhooks.subscriptions import publish_wanted_event_types, wanted_event_types
@@ -33,6 +33,7 @@ def test_while_nothing_is_published_every_event_is_written(client, auth_headers,
     assert written() == ["enrollment.created"]
 
 
+@pytest.mark.redis  # published in Redis: without it, no process skips an event
 def test_with_no_endpoint_nothing_is_written(client, auth_headers, make_user, make_course):
     publish_wanted_event_types()
     enroll(client, auth_headers, make_user, make_course(make_user("instructor")))
@@ -41,6 +42,7 @@ def test_with_no_endpoint_nothing_is_written(client, auth_headers, make_user, ma
     assert written() == []
 
 
+@pytest.mark.redis  # published in Redis: without it, no process skips an event
 def test_only_the_subscribed_types_are_written(client, auth_headers, make_user, make_course, make_endpoint):
     make_endpoint(ENDPOINT_URL, events=["enrollment.created"])  # published once the creation commits
     registered = client.post(f"{API}/auth/register", json={"email": "new@example.com", "password": PASSWORD,
@@ -51,6 +53,7 @@ def test_only_the_subscribed_types_are_written(client, auth_headers, make_user, 
     assert written() == ["enrollment.created"]
 
 
+@pytest.mark.redis  # published in Redis: without it, no process skips an event
 def test_an_inactive_endpoint_wants_nothing(client, admin, auth_headers, make_endpoint):
     endpoint = make_endpoint(ENDPOINT_URL, events=["user.created"])
     assert wanted_event_types() == {"user.created"}
@@ -59,11 +62,12 @@ def test_an_inactive_endpoint_wants_nothing(client, admin, auth_headers, make_en
     assert wanted_event_types() == frozenset()
 
 
+@pytest.mark.redis  # published in Redis: without it, no process skips an event
 def test_each_relay_run_publishes_the_types(app):
     relay.relay()
 
     assert wanted_event_types() == frozenset()
-    ttl = subscriptions.shared_backend().ttl(subscriptions.WANTED_EVENTS_KEY)
+    ttl = subscriptions.redis_client().ttl(subscriptions.WANTED_EVENTS_KEY)
     assert 0 < ttl <= subscriptions.WANTED_EVENTS_TTL_SECONDS
 
 
@@ -71,7 +75,7 @@ def test_an_unreachable_redis_means_every_event_is_written(client, auth_headers,
                                                            monkeypatch):
     publish_wanted_event_types()
     closed = redis.Redis.from_url(CLOSED_REDIS_URL, socket_connect_timeout=0.2, socket_timeout=0.2)
-    monkeypatch.setattr(subscriptions, "shared_backend", lambda: RedisBackend(closed))
+    monkeypatch.setattr(subscriptions, "redis_client", lambda: closed)
     enroll(client, auth_headers, make_user, make_course(make_user("instructor")))
 
     assert "enrollment.created" in written()
