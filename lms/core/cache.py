@@ -76,7 +76,7 @@ class AppCache:
 
     @staticmethod
     def _read(key: str) -> Any | None:
-        """The value read ahead in the rate limiter's round trip (`read_cached_answer_ahead`), else
+        """The value read ahead in the rate limiter's round trip (`answer_reads_from_cache`), else
         read now."""
         backend = cache.cache
         if hasattr(backend, "_write_client"):
