@@ -33,6 +33,8 @@ import os
 import sys
 import tempfile
 
+from gunicorn.glogging import Logger
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -93,6 +95,18 @@ control_socket_disable = True
 forwarded_allow_ips = "127.0.0.1,::1"
 
 accesslog = None
+
+
+class ErrorLogOnly(Logger):
+    """gunicorn's logger without its access log, which the app writes (one line per request, with its
+    request id). gunicorn's own would otherwise be built on every request and then dropped: a
+    `logconfig_dict` turns it on even with `accesslog` unset (about 6% of a cached read's CPU)."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        return None
+
+
+logger_class = ErrorLogOnly
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logconfig_dict = {
     "version": 1,
