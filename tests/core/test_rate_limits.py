@@ -121,6 +121,20 @@ def test_the_auth_rule_counts_per_endpoint(make_probe_app):
     assert client.get("/api/v1/probe/ok").status_code == 200
 
 
+def test_an_endpoint_rule_follows_the_configuration_on_every_request(make_probe_app):
+    """The general limit that applies to an endpoint is worked out once; a rule of its own is not."""
+    app = make_probe_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_REQUESTS_PER_MINUTE=100,
+                         AUTH_RATE_LIMIT_REQUESTS_PER_MINUTE=5)
+    client = app.test_client()
+    assert client.post("/api/v1/probe/login-like").headers["X-RateLimit-Limit"] == "5"
+    assert [client.get("/api/v1/probe/ok").headers["X-RateLimit-Remaining"] for _ in range(2)] == ["98", "97"]
+
+    app.config["AUTH_RATE_LIMIT_REQUESTS_PER_MINUTE"] = 1
+
+    assert client.post("/api/v1/probe/login-like").headers["X-RateLimit-Limit"] == "1"
+    assert client.post("/api/v1/probe/login-like").status_code == 429
+
+
 def test_rate_limits_can_be_turned_off(make_probe_app):
     client = limited(make_probe_app, RATE_LIMIT_ENABLED=False, RATE_LIMIT_REQUESTS_PER_MINUTE=1)
     assert {client.get("/api/v1/probe/ok").status_code for _ in range(3)} == {200}
