@@ -144,6 +144,9 @@ def guard_request() -> None:
     """
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise BadRequest("NUL bytes are not allowed in the request")
+    environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
+        return  # no body (HTTP/1.1 has one only with either header): nothing more to check
     if request.mimetype == "multipart/form-data":
         return
     limit = current_app.config["MAX_JSON_BODY_KB"] * 1024
