@@ -93,6 +93,11 @@ SETTINGS: list[Setting] = [
     Setting("DB_POOL_PING_IDLE_SECONDS", float, 10.0,
             description="a pooled connection idle this long is checked before use (busy ones are not: no "
                         "round trip per request)"),
+    Setting("DB_PREPARED_STATEMENTS", _bool, True,
+            description="PostgreSQL prepares the hot paths' statements once per connection and then runs "
+                        "them by name (it parses and plans each anew otherwise); turn off behind a pooler "
+                        "that hands one client's transactions to different connections (PgBouncer in "
+                        "transaction mode)"),
     # Security and tokens
     Setting("SECRET_KEY", str, "",
             description="signing key of every token; empty in development = generated once into "

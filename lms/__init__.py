@@ -15,7 +15,7 @@ from lms.core.api import reject_invalid_path_values, reject_methods_fixed_paths_
 from lms.core.auth import configure_jwt
 from lms.core.cache import answer_from_cache, cache_settings
 from lms.core.conditional import check_if_match, tag_read
-from lms.core.db import add_read_engine, engines_of, ping_idle_connections
+from lms.core.db import add_read_engine, engines_of, ping_idle_connections, run_prepared_statements_by_name
 from lms.core.errors import register_error_handlers
 from lms.core.health import LivenessShortcut
 from lms.core.metrics import count_pools_after_fork, document_metrics, init_metrics
@@ -88,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         add_read_engine(app, db.engine)
         for engine in engines_of(app):
             ping_idle_connections(engine, settings["DB_POOL_PING_IDLE_SECONDS"])
+            if settings["DB_PREPARED_STATEMENTS"]:
+                run_prepared_statements_by_name(engine)
     cache.init_app(app)
     configure_jwt(app)
     # Before-request hooks run in this order: request id and clock, the rate limiter (outermost,

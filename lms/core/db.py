@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 import sys
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import flask_sqlalchemy.session
 from flask_sqlalchemy import SQLAlchemy
@@ -19,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, regis
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.session import make_transient_to_detached
+from sqlalchemy.sql import Executable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -135,6 +138,60 @@ def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError(str(error)) from error
 
 
+# --- prepared statements ------------------------------------------------------------------------
+# psycopg2 sends each statement as text with its values written in, so PostgreSQL parses and plans
+# it on every execution; for the joins of the hot paths that costs several times running them
+# (the enrollment lock of a progress write: ≈ 0.3 ms of PostgreSQL's CPU as text, ≈ 0.04 ms by name).
+
+_PREPARED = "lms_prepared"
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+StatementT = TypeVar("StatementT", bound=Executable)
+
+
+def prepared(statement: StatementT) -> StatementT:
+    """`statement`, to be prepared by PostgreSQL once per connection and then run by name (with
+    `DB_PREPARED_STATEMENTS`; elsewhere it runs as usual). For statements built once that run on
+    every request of a hot path: each distinct SQL text stays prepared for the connection's life."""
+    return statement.execution_options(**{_PREPARED: True})
+
+
+@functools.lru_cache(maxsize=256)
+def _as_prepared(sql: str) -> tuple[str, str, str]:
+    """(name, its PREPARE command, its EXECUTE command) for a psycopg2 `%(name)s` statement."""
+    names: list[str] = []
+
+    def numbered(match: re.Match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    name = "lms_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    # Sent without parameters, so psycopg2 does not turn `%%` back into `%`: this does.
+    body = _PLACEHOLDER.sub(numbered, sql).replace("%%", "%")
+    values = ", ".join(f"%({key})s" for key in names)
+    return name, f"PREPARE {name} AS {body}", f"EXECUTE {name} ({values})" if names else f"EXECUTE {name}"
+
+
+def run_prepared_statements_by_name(engine: Engine) -> None:
+    """Run each `prepared` statement on a PostgreSQL `engine` as `EXECUTE name (values)`, preparing
+    it on the connection first when it is new to it. Prepared statements outlive a rollback and
+    go with their connection, and the names a connection holds are kept with it (`info`, which
+    SQLAlchemy empties when it replaces the connection)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _execute_by_name(connection, cursor, statement, parameters, context, executemany):
+        if executemany or context is None or not context.execution_options.get(_PREPARED):
+            return statement, parameters
+        name, prepare, execute = _as_prepared(statement)
+        held = connection.connection.info.setdefault(_PREPARED, set())
+        if name not in held:
+            cursor.execute(prepare)
+            held.add(name)
+        return execute, parameters
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -196,15 +253,15 @@ def _insert_columns(mapper: Mapper) -> tuple[tuple[str, bool], ...]:
 
 @functools.cache
 def _insert_statement(mapper: Mapper, keys: tuple[str, ...]) -> Insert:
-    return insert(mapper.local_table).values({mapper.columns[key]: bindparam(key) for key in keys})
+    return prepared(insert(mapper.local_table).values({mapper.columns[key]: bindparam(key) for key in keys}))
 
 
 @functools.cache
 def _update_statement(mapper: Mapper, keys: tuple[str, ...]) -> Update:
     """Built once per model and set of columns (a statement object caches its own cache key)."""
     (primary_key,) = mapper.primary_key
-    return (update(mapper.local_table).where(primary_key == bindparam("_primary_key"))
-            .values({mapper.columns[key]: bindparam(key) for key in keys}))
+    return prepared(update(mapper.local_table).where(primary_key == bindparam("_primary_key"))
+                    .values({mapper.columns[key]: bindparam(key) for key in keys}))
 
 
 class UTCDateTime(TypeDecorator):

@@ -13,7 +13,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, fu
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events, tombstones
-from lms.core.db import commit, insert_object, update_object, utcnow
+from lms.core.db import commit, insert_object, prepared, update_object, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.schemas import to_decimal2
@@ -160,8 +160,8 @@ def lock_enrollment(enrollment_id: uuid.UUID) -> Enrollment | None:
 
 @functools.cache
 def _lock_enrollment_statement() -> Select:
-    return (select(Enrollment).where(Enrollment.id == bindparam("enrollment_id"))
-            .with_for_update(key_share=True).execution_options(populate_existing=True))
+    return prepared(select(Enrollment).where(Enrollment.id == bindparam("enrollment_id"))
+                    .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
 @functools.cache
@@ -173,11 +173,11 @@ def _progress_and_figures_statement() -> Select:
     figures = (select(func.count(LessonProgress.id).filter(LessonProgress.status == "completed").label("completed"),
                       func.coalesce(func.sum(LessonProgress.time_spent_seconds), 0).label("time_spent"))
                .where(LessonProgress.enrollment_id == enrollment_id).subquery())
-    return (select(LessonProgress, total, figures.c.completed, figures.c.time_spent)
-            .select_from(figures)
-            .outerjoin(LessonProgress, and_(LessonProgress.enrollment_id == enrollment_id,
-                                            LessonProgress.lesson_id == bindparam("lesson_id")))
-            .execution_options(populate_existing=True))
+    return prepared(select(LessonProgress, total, figures.c.completed, figures.c.time_spent)
+                    .select_from(figures)
+                    .outerjoin(LessonProgress, and_(LessonProgress.enrollment_id == enrollment_id,
+                                                    LessonProgress.lesson_id == bindparam("lesson_id")))
+                    .execution_options(populate_existing=True))
 
 
 def _progress_and_figures(enrollment: Enrollment, lesson_id: uuid.UUID) -> tuple[LessonProgress | None, CourseFigures]:
@@ -399,11 +399,11 @@ def _locked_for_learning_statement() -> Select:
     lesson_in_course = select(Lesson.id).where(Lesson.id == lesson_id,
                                                Lesson.course_id == Enrollment.course_id).exists()
     rules = [completed_elsewhere(lesson_id) for completed_elsewhere, _ in _COMPLETED_ELSEWHERE]
-    return (select(Enrollment, Course.is_published, Course.instructor_id, lesson_in_course, *rules)
-            .join(Course, Course.id == Enrollment.course_id)
-            .where(Enrollment.id == bindparam("enrollment_id"))
-            .with_for_update(of=Enrollment, key_share=True)
-            .execution_options(populate_existing=True))
+    return prepared(select(Enrollment, Course.is_published, Course.instructor_id, lesson_in_course, *rules)
+                    .join(Course, Course.id == Enrollment.course_id)
+                    .where(Enrollment.id == bindparam("enrollment_id"))
+                    .with_for_update(of=Enrollment, key_share=True)
+                    .execution_options(populate_existing=True))
 
 
 def _locked_for_learning(enrollment_id: uuid.UUID, lesson_id: uuid.UUID, user: User, completes: bool) -> Enrollment:

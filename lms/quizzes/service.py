@@ -22,7 +22,7 @@ from sqlalchemy.orm import with_expression
 from sqlalchemy.exc import IntegrityError
 
 from lms.core import events, tombstones
-from lms.core.db import commit, insert_object, set_stored_values, utcnow
+from lms.core.db import commit, insert_object, prepared, set_stored_values, utcnow
 from lms.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from lms.core.pagination import changed_since, collect
 from lms.core.schemas import to_decimal2
@@ -104,11 +104,11 @@ def get_quiz_for_attempting(quiz_id: uuid.UUID, user: User) -> tuple[Course, Qui
 def _quiz_context_statement() -> Select:
     """Built once (a statement object caches its own cache key): the quiz, its course and the
     student's enrollment."""
-    return (select(Quiz, Course, Enrollment)
-            .join(Course, Course.id == Quiz.course_id)
-            .outerjoin(Enrollment, and_(Enrollment.course_id == Quiz.course_id,
-                                        Enrollment.student_id == bindparam("student_id")))
-            .where(Quiz.id == bindparam("quiz_id")))
+    return prepared(select(Quiz, Course, Enrollment)
+                    .join(Course, Course.id == Quiz.course_id)
+                    .outerjoin(Enrollment, and_(Enrollment.course_id == Quiz.course_id,
+                                                Enrollment.student_id == bindparam("student_id")))
+                    .where(Quiz.id == bindparam("quiz_id")))
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _attempt_context_statement(with_attempt: bool) -> Select:
         stmt = stmt.add_columns(QuizAttempt).outerjoin(QuizAttempt, and_(
             QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.quiz_id == quizzes.c.id,
             QuizAttempt.enrollment_id == enrollment_rows.c.id))
-    return stmt
+    return prepared(stmt)
 
 
 def _attempt_context(quiz_id: uuid.UUID, user: User, attempt_id: uuid.UUID | None = None
@@ -270,7 +270,7 @@ def publish_quiz(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User) -> Quiz:
 
 @functools.cache
 def _quiz_questions_statement() -> Select:
-    return select(Question).where(Question.quiz_id == bindparam("quiz_id")).order_by(Question.order_index)
+    return prepared(select(Question).where(Question.quiz_id == bindparam("quiz_id")).order_by(Question.order_index))
 
 
 def quiz_questions(quiz_id: uuid.UUID) -> list[Question]:
@@ -286,9 +286,9 @@ def answer_key(quiz_id: uuid.UUID) -> list[grading.GradableQuestion]:
 @functools.cache
 def _answer_key_statement() -> Select:
     questions = Question.__table__
-    return (select(questions.c.id, questions.c.question_type, questions.c.points, questions.c.options,
-                   questions.c.correct_answer)
-            .where(questions.c.quiz_id == bindparam("quiz_id")).order_by(questions.c.order_index))
+    return prepared(select(questions.c.id, questions.c.question_type, questions.c.points, questions.c.options,
+                           questions.c.correct_answer)
+                    .where(questions.c.quiz_id == bindparam("quiz_id")).order_by(questions.c.order_index))
 
 
 def list_public_questions(course_id: uuid.UUID, quiz_id: uuid.UUID, user: User | None,
@@ -415,9 +415,9 @@ def close_attempt(attempt: QuizAttempt, values: dict[str, Any]) -> bool:
 def _close_attempt_statement(fields: tuple[str, ...]) -> Update:
     """Built once per set of fields written (grading and expiry each have theirs)."""
     attempts = QuizAttempt.__table__
-    return (update(attempts)
-            .where(attempts.c.id == bindparam("attempt_id"), attempts.c.status == "in_progress")
-            .values({attempts.c[field]: bindparam(f"new_{field}") for field in fields}))
+    return prepared(update(attempts)
+                    .where(attempts.c.id == bindparam("attempt_id"), attempts.c.status == "in_progress")
+                    .values({attempts.c[field]: bindparam(f"new_{field}") for field in fields}))
 
 
 def expire_attempt(attempt: QuizAttempt, now: datetime) -> None:
@@ -491,11 +491,12 @@ def _attempts_summary_statement() -> Select:
     count = select(func.count(attempts.c.id)).where(
         attempts.c.enrollment_id == enrollment_id, attempts.c.quiz_id == quiz_id).scalar_subquery()
     points = select(func.sum(questions.c.points)).where(questions.c.quiz_id == quiz_id).scalar_subquery()
-    return (select(attempts.c.id, attempts.c.started_at, count, points)
-            .select_from(quizzes)
-            .outerjoin(attempts, and_(attempts.c.quiz_id == quizzes.c.id, attempts.c.enrollment_id == enrollment_id,
-                                      attempts.c.status == "in_progress"))
-            .where(quizzes.c.id == quiz_id))
+    return prepared(select(attempts.c.id, attempts.c.started_at, count, points)
+                    .select_from(quizzes)
+                    .outerjoin(attempts, and_(attempts.c.quiz_id == quizzes.c.id,
+                                              attempts.c.enrollment_id == enrollment_id,
+                                              attempts.c.status == "in_progress"))
+                    .where(quizzes.c.id == quiz_id))
 
 
 def take_quiz(quiz_id: uuid.UUID, user: User) -> QuizToTake:

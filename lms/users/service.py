@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.core import events
 from lms.core.auth import user_loader
-from lms.core.db import commit, contains_text, utcnow
+from lms.core.db import commit, contains_text, prepared, utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound
 from lms.core.pagination import paginate
 from lms.core.permissions import Role
@@ -29,7 +29,7 @@ ERASED = "The account was erased and cannot be changed"
 @functools.cache
 def _user_by_id() -> Select:
     """Built once: a statement object keeps its own cache key, so executing it costs less."""
-    return select(User).where(User.id == bindparam("user_id"))
+    return prepared(select(User).where(User.id == bindparam("user_id")))
 
 
 @user_loader

@@ -1,0 +1,75 @@
+"""`prepared` statements: PostgreSQL prepares each once per connection, and runs it by name after."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Integer, String, bindparam, cast, create_engine, literal_column, select, text
+
+from config import normalize_database_url
+from lms.core.db import prepared, run_prepared_statements_by_name
+
+pytestmark = pytest.mark.postgres
+
+# PostgreSQL infers a prepared statement's parameter types from where they stand: a bare `$1 * $2`
+# would be ambiguous, a column or a cast decides it (the app's statements compare columns).
+DOUBLED = prepared(select(cast(bindparam("n"), Integer) * 2))
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = create_engine(normalize_database_url(database_url), pool_size=1, max_overflow=0)
+    run_prepared_statements_by_name(engine)
+    yield engine
+    engine.dispose()
+
+
+def prepared_on(connection) -> list[str]:
+    return list(connection.scalars(text("SELECT statement FROM pg_prepared_statements")))
+
+
+def test_a_prepared_statement_is_prepared_once_and_then_run_by_name(engine):
+    with engine.connect() as connection:
+        answers = [connection.scalar(DOUBLED, {"n": n}) for n in (1, 2, 3)]
+        statements = prepared_on(connection)
+
+    assert answers == [2, 4, 6]
+    assert len(statements) == 1
+    assert statements[0].startswith("PREPARE lms_")
+
+
+def test_other_statements_are_not_prepared(engine):
+    with engine.connect() as connection:
+        assert connection.scalar(select(cast(bindparam("n"), Integer) * 2), {"n": 4}) == 8
+        assert prepared_on(connection) == []
+
+
+def test_a_rollback_keeps_what_the_connection_prepared(engine):
+    with engine.connect() as connection:
+        assert connection.scalar(DOUBLED, {"n": 5}) == 10
+        connection.rollback()
+        assert connection.scalar(DOUBLED, {"n": 6}) == 12
+        assert len(prepared_on(connection)) == 1
+
+
+def test_a_replaced_connection_prepares_again(engine):
+    with engine.connect() as connection:
+        assert connection.scalar(DOUBLED, {"n": 7}) == 14
+        connection.invalidate()
+    with engine.connect() as connection:
+        assert connection.scalar(DOUBLED, {"n": 8}) == 16
+
+
+def test_a_literal_percent_sign_survives_preparing(engine):
+    with engine.connect() as connection:
+        percent = literal_column("'50%'", String) + cast(bindparam("suffix"), String)
+        assert connection.scalar(prepared(select(percent)), {"suffix": " off"}) == "50% off"
+
+
+def test_the_app_prepares_its_statements_only_when_configured(make_app, database_url):
+    off = make_app(DB_PREPARED_STATEMENTS=False, DATABASE_URL=database_url)
+    with off.app_context():
+        from lms.core.extensions import db
+
+        with db.engine.connect() as connection:
+            assert connection.scalar(DOUBLED, {"n": 2}) == 4
+            assert prepared_on(connection) == []
