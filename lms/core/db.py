@@ -151,7 +151,10 @@ StatementT = TypeVar("StatementT", bound=Executable)
 def prepared(statement: StatementT) -> StatementT:
     """`statement`, to be prepared by PostgreSQL once per connection and then run by name (with
     `DB_PREPARED_STATEMENTS`; elsewhere it runs as usual). For statements built once that run on
-    every request of a hot path: each distinct SQL text stays prepared for the connection's life."""
+    every request of a hot path: each distinct SQL text stays prepared for the connection's life,
+    so not for a list of values in an IN (each length is another text). PostgreSQL infers each
+    parameter's type from where it stands: compared with a column or written into one is enough,
+    a bare `:a * :b` needs a cast (the suite runs every prepared statement, so it would fail there)."""
     return statement.execution_options(**{_PREPARED: True})
 
 
@@ -176,20 +179,25 @@ def run_prepared_statements_by_name(engine: Engine) -> None:
     """Run each `prepared` statement on a PostgreSQL `engine` as `EXECUTE name (values)`, preparing
     it on the connection first when it is new to it. Prepared statements outlive a rollback and
     go with their connection, and the names a connection holds are kept with it (`info`, which
-    SQLAlchemy empties when it replaces the connection)."""
+    SQLAlchemy empties when it replaces the connection). A dialect event, not an engine one: an
+    engine listener would make SQLAlchemy dispatch its execution events on every statement."""
     if engine.dialect.name != "postgresql":
         return
 
-    @event.listens_for(engine, "before_cursor_execute", retval=True)
-    def _execute_by_name(connection, cursor, statement, parameters, context, executemany):
-        if executemany or context is None or not context.execution_options.get(_PREPARED):
-            return statement, parameters
+    @event.listens_for(engine, "do_execute")
+    def _execute_by_name(cursor, statement, parameters, context) -> bool:
+        if not context.execution_options.get(_PREPARED):
+            return False  # SQLAlchemy executes it as usual
         name, prepare, execute = _as_prepared(statement)
-        held = connection.connection.info.setdefault(_PREPARED, set())
+        info = context.root_connection.connection.info
+        held = info.get(_PREPARED)
+        if held is None:
+            held = info[_PREPARED] = set()
         if name not in held:
             cursor.execute(prepare)
             held.add(name)
-        return execute, parameters
+        cursor.execute(execute, parameters)
+        return True
 
 
 def utcnow() -> datetime:
