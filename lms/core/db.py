@@ -144,6 +144,7 @@ def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
 # (the enrollment lock of a progress write: ≈ 0.3 ms of PostgreSQL's CPU as text, ≈ 0.04 ms by name).
 
 _PREPARED = "lms_prepared"
+_FEATURE_NOT_SUPPORTED = "0A000"  # the SQLSTATE of a prepared plan whose result changed shape
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 StatementT = TypeVar("StatementT", bound=Executable)
 
@@ -179,7 +180,8 @@ def run_prepared_statements_by_name(engine: Engine) -> None:
     """Run each `prepared` statement on a PostgreSQL `engine` as `EXECUTE name (values)`, preparing
     it on the connection first when it is new to it. Prepared statements outlive a rollback and
     go with their connection, and the names a connection holds are kept with it (`info`, which
-    SQLAlchemy empties when it replaces the connection). A dialect event, not an engine one: an
+    SQLAlchemy empties when it replaces the connection; a statement whose result a migration
+    changed is prepared again, after one failed execution per connection). A dialect event, not an engine one: an
     engine listener would make SQLAlchemy dispatch its execution events on every statement."""
     if engine.dialect.name != "postgresql":
         return
@@ -192,11 +194,23 @@ def run_prepared_statements_by_name(engine: Engine) -> None:
         info = context.root_connection.connection.info
         held = info.get(_PREPARED)
         if held is None:
-            held = info[_PREPARED] = set()
+            held = info[_PREPARED] = {}
         if name not in held:
             cursor.execute(prepare)
-            held.add(name)
-        cursor.execute(execute, parameters)
+            held[name] = True
+        elif not held[name]:  # its result changed shape: prepared again
+            cursor.execute(f"DEALLOCATE {name}")
+            cursor.execute(prepare)
+            held[name] = True
+        try:
+            cursor.execute(execute, parameters)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # A migration that changes the type of a column the statement returns makes PostgreSQL
+            # refuse the prepared plan ("cached plan must not change result type"): this execution
+            # fails, the next one on this connection prepares it again.
+            if getattr(error, "pgcode", None) == _FEATURE_NOT_SUPPORTED:
+                held[name] = False
+            raise
         return True
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Integer, String, bindparam, cast, create_engine, literal_column, select, text
+from sqlalchemy import (Column, Integer, MetaData, String, Table, bindparam, cast, create_engine, exc, literal_column,
+                        select, text)
 
 from config import normalize_database_url
 from lms.core.db import prepared, run_prepared_statements_by_name
@@ -73,3 +74,23 @@ def test_the_app_prepares_its_statements_only_when_configured(make_app, database
         with db.engine.connect() as connection:
             assert connection.scalar(DOUBLED, {"n": 2}) == 4
             assert prepared_on(connection) == []
+
+
+def test_a_statement_whose_result_a_migration_changed_is_prepared_again(engine):
+    """PostgreSQL refuses a prepared plan whose result columns changed type: that execution fails,
+    the next one prepares the statement anew."""
+    table = Table("prepared_probe", MetaData(), Column("id", Integer, primary_key=True), Column("amount", Integer))
+    statement = prepared(select(table.c.amount).where(table.c.id == bindparam("id")))
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TEMPORARY TABLE prepared_probe (id integer PRIMARY KEY, amount integer)"))
+        connection.execute(text("INSERT INTO prepared_probe VALUES (1, 10)"))
+        connection.commit()
+        assert connection.scalar(statement, {"id": 1}) == 10
+
+        connection.execute(text("ALTER TABLE prepared_probe ALTER COLUMN amount TYPE bigint"))
+        connection.commit()
+        with pytest.raises(exc.NotSupportedError):
+            connection.scalar(statement, {"id": 1})
+        connection.rollback()
+
+        assert connection.scalar(statement, {"id": 1}) == 10
