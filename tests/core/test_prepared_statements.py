@@ -8,6 +8,7 @@ from sqlalchemy import (Column, Integer, MetaData, String, Table, bindparam, cas
 
 from config import normalize_database_url
 from lms.core.db import prepared, run_prepared_statements_by_name
+from lms.core.extensions import db
 
 pytestmark = pytest.mark.postgres
 
@@ -69,8 +70,6 @@ def test_a_literal_percent_sign_survives_preparing(engine):
 def test_the_app_prepares_its_statements_only_when_configured(make_app, database_url):
     off = make_app(DB_PREPARED_STATEMENTS=False, DATABASE_URL=database_url)
     with off.app_context():
-        from lms.core.extensions import db
-
         with db.engine.connect() as connection:
             assert connection.scalar(DOUBLED, {"n": 2}) == 4
             assert prepared_on(connection) == []
