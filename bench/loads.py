@@ -4,7 +4,8 @@ W1-W6 run under wrk with the scripts of bench/lua (a random id or token per requ
 file); W7 (quiz attempt start + submit, which wrk cannot chain) runs on Python threads. Every run
 has an unrecorded warm-up, then a fixed duration, and answers one dict: requests, seconds, rps,
 p50_ms, p95_ms, p99_ms, non_2xx, socket_errors. The floors are a bare Flask app under the same gunicorn
-settings (bench/floor) and raw bcrypt on all cores.
+settings (bench/floor) and raw bcrypt on all cores; the ceiling (bench/ceiling) is W6 on the stack's
+bare parts, served the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from deploy import ProcessGroup, free_port, wait_until_ready
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "lua"
 FLOOR = BENCH / "floor"
+CEILING = BENCH / "ceiling"
 WRK_THREADS = 2
 WRK_TIMEOUT_SECONDS = 30
 QUIZ_THREADS = 32
@@ -230,14 +232,26 @@ class QuizLoad:
 def start_floor_server(environment: dict[str, str], workdir: Path,
                        worker_class: str | None) -> tuple[ProcessGroup, int]:
     """The floor app under gunicorn with the project's settings (bench/floor/gunicorn.conf.py)."""
+    return start_bare_server("floor", FLOOR, "/db", environment, workdir, worker_class)
+
+
+def start_ceiling_server(environment: dict[str, str], workdir: Path,
+                         worker_class: str | None) -> tuple[ProcessGroup, int]:
+    """W6 on the stack's bare parts (bench/ceiling), under the floor's gunicorn settings."""
+    return start_bare_server("ceiling", CEILING, "/ready", environment, workdir, worker_class)
+
+
+def start_bare_server(name: str, directory: Path, ready_path: str, environment: dict[str, str], workdir: Path,
+                      worker_class: str | None) -> tuple[ProcessGroup, int]:
+    """`directory`/app.py served by gunicorn with bench/floor/gunicorn.conf.py, on the bench's services."""
     port = free_port()
-    command = f"exec gunicorn -c gunicorn.conf.py -b 127.0.0.1:{port}"
+    command = f"exec gunicorn -c {FLOOR / 'gunicorn.conf.py'} -b 127.0.0.1:{port}"
     if worker_class:
         command += f" -k {worker_class} --threads 1"
     database_url = environment["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg2://", 1)
-    floor_environment = {**environment, "FLOOR_DATABASE_URL": database_url, "FLOOR_REDIS_URL": environment["REDIS_URL"]}
-    server = ProcessGroup("floor", f"{command} app:app", floor_environment, workdir / "floor.log", cwd=FLOOR)
-    wait_until_ready(port, [server], path="/db")
+    bare_environment = {**environment, "FLOOR_DATABASE_URL": database_url, "FLOOR_REDIS_URL": environment["REDIS_URL"]}
+    server = ProcessGroup(name, f"{command} app:app", bare_environment, workdir / f"{name}.log", cwd=directory)
+    wait_until_ready(port, [server], path=ready_path)
     return server, port
 
 

@@ -1,6 +1,7 @@
 """The report of `make bench`: one table (workload, req/s, latency, its floor, the ratio to the floor
 against its target, SQL statements per request against their budget), the memory of the web
-server, the machine, and the same as JSON and as markdown in bench/results/.
+server and of the floor server, W6 on the stack's bare parts when measured (`--ceiling`), the
+machine, and the same as JSON and as markdown in bench/results/.
 """
 
 from __future__ import annotations
@@ -52,10 +53,13 @@ def run_line(round_number: int, step: str, result: dict[str, Any]) -> str:
 
 
 def run_errors(runs: list[dict[str, Any]]) -> list[str]:
-    """One line per run (workload or floor) that went wrong."""
+    """One line per run (workload, floor or ceiling) that went wrong."""
     lines = []
     for run in runs:
-        for step, result in ((run["workload"], run["result"]), (run["floor"], run["floor_result"])):
+        steps = [(run["workload"], run["result"]), (run["floor"], run["floor_result"])]
+        if "ceiling_result" in run:
+            steps.append((f"{run['workload']} ceiling", run["ceiling_result"]))
+        for step, result in steps:
             problem = run_problem(result)
             if problem:
                 lines.append(f"round {run['round']} {step}: {problem}")
@@ -143,6 +147,18 @@ def quiz_line(runs: list[dict[str, Any]]) -> str | None:
             f"submit p50 {values['submit_p50_ms']:.2f} ms, p99 {values['submit_p99_ms']:.2f} ms")
 
 
+def ceiling_line(runs: list[dict[str, Any]]) -> str | None:
+    """W6 on the stack's bare parts (`--ceiling`), against the same floor runs as ours."""
+    runs = [run for run in runs if "ceiling_result" in run and run["floor_result"]["rps"]]
+    if not runs:
+        return None
+    rps = median_of([run["ceiling_result"]["rps"] for run in runs])
+    ratio = median_of([run["ceiling_result"]["rps"] / run["floor_result"]["rps"] for run in runs])
+    ours = median_of([run["result"]["rps"] / run["floor_result"]["rps"] for run in runs])
+    return (f"W6 on the stack's bare parts (bench/ceiling): {rps:,.1f} req/s, ceiling/floor {ratio:.2f} "
+            f"(ours/floor {ours:.2f}, target {TARGET_RATIOS['W6']:.2f})")
+
+
 def rss_line(rss: dict[str, Any] | None) -> str:
     if rss is None:
         return "RSS of the web server: n/a (gunicorn master not found)"
@@ -152,6 +168,17 @@ def rss_line(rss: dict[str, Any] | None) -> str:
     if "pss_total_mb" in rss:  # shared pages split between the processes (PSS), and each one's own (USS)
         line += (f"; PSS {rss['pss_total_mb']:.1f} MB ({_processes(rss, 'pss_')}), "
                  f"USS {rss['uss_total_mb']:.1f} MB ({_processes(rss, 'uss_')})")
+    return line
+
+
+def floor_rss_line(rss: dict[str, Any] | None) -> str:
+    """The floor server's memory after its runs: the same gunicorn with Flask, SQLAlchemy and redis-py
+    loaded and nothing else, so about the least any app of this stack holds."""
+    if rss is None:
+        return ""
+    line = f"RSS of the floor server after its runs: {rss['total_mb']:.1f} MB ({_processes(rss, '')})"
+    if "pss_total_mb" in rss:
+        line += f"; PSS {rss['pss_total_mb']:.1f} MB"
     return line
 
 
@@ -182,7 +209,8 @@ def context_lines(report: dict[str, Any]) -> list[str]:
 def render(report: dict[str, Any], markdown: bool = False) -> str:
     """The whole report as text for the terminal, or as markdown for bench/README.md."""
     table = (markdown_table if markdown else text_table)(report["summary"])
-    notes = [quiz_line(report["runs"]), rss_line(report["rss"])]
+    notes = [quiz_line(report["runs"]), ceiling_line(report["runs"]), rss_line(report["rss"]),
+             floor_rss_line(report.get("floor_rss"))]
     if not report["sql"].get("available"):
         notes.append(f"SQL statements per request: n/a ({report['sql']['reason']})")
     bullet = "- " if markdown else ""

@@ -45,7 +45,8 @@ import sqlcount
 from client import Client, HttpError
 from deploy import (ROOT, DeployError, ProcessGroup, Services, app_environment, free_port, gunicorn_settings,
                     read_procfile, run_step, server_rss, wait_until_ready)
-from loads import WORKLOADS, LoadError, QuizLoad, run_floor, run_workload, start_floor_server, wrk_path
+from loads import (WORKLOADS, LoadError, QuizLoad, run_floor, run_workload, start_ceiling_server, start_floor_server,
+                   wrk_path)
 
 ADMIN_EMAIL = "admin@bench.example.com"
 SEED_THREADS = 8
@@ -71,6 +72,8 @@ def parse_args() -> argparse.Namespace:
                      help="run these workloads (and their floors) only")
     run.add_argument("--sql-samples", type=int, default=5,
                      help="counted requests per request kind (default 5; 0 skips the statement count)")
+    run.add_argument("--ceiling", action="store_true",
+                     help="after W6 and its floor, run W6 against bench/ceiling (the stack's bare parts) too")
     run.add_argument("--skip-seed-checks", action="store_true",
                      help="do not check the seeded data and one request of each workload before the runs")
     deploy = parser.add_argument_group("deploy")
@@ -155,6 +158,8 @@ class Bench:
         self.procfile = read_procfile()
         self.environment: dict[str, str] = {}
         self.web: ProcessGroup | None = None
+        self.floor: ProcessGroup | None = None
+        self.ceiling_port: int | None = None
 
     def run(self) -> int:
         self.deploy()
@@ -163,7 +168,8 @@ class Bench:
         sql = self.count_sql(data)
         runs = self.run_workloads(data)
         rss = server_rss(self.web.pid)
-        return self.report(runs, sql, rss)
+        floor_rss = server_rss(self.floor.pid) if self.floor is not None else None
+        return self.report(runs, sql, rss, floor_rss)
 
     # --- deploy -----------------------------------------------------------------------------------
 
@@ -257,14 +263,22 @@ class Bench:
     def start_floor(self) -> int | None:
         if not any(workload.floor.startswith("F:") for workload in self.workloads):
             return None
-        server, port = start_floor_server(self.environment, self.workdir, self.args.floor_worker_class)
-        self.cleanup.callback(quietly, "stopping the floor server", server.stop)
+        self.floor, port = start_floor_server(self.environment, self.workdir, self.args.floor_worker_class)
+        self.cleanup.callback(quietly, "stopping the floor server", self.floor.stop)
+        return port
+
+    def start_ceiling(self) -> int | None:
+        if not self.args.ceiling or all(workload.name != "W6" for workload in self.workloads):
+            return None
+        server, port = start_ceiling_server(self.environment, self.workdir, self.args.floor_worker_class)
+        self.cleanup.callback(quietly, "stopping the ceiling server", server.stop)
         return port
 
     def run_workloads(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         data_files = seed.write_data_files(data, self.workdir)
         quiz_load = QuizLoad(self.port, data)
         floor_port = self.start_floor()
+        ceiling_port = self.start_ceiling()
         cost = int(self.environment.get("BCRYPT_ROUNDS", "12"))
         args, runs = self.args, []
         for round_number in range(1, args.rounds + 1):
@@ -274,13 +288,19 @@ class Bench:
                 floor_result = run_floor(workload, floor_port, self.venv / "bin" / "python", cost, args.warmup,
                                          args.duration)
                 print(report.run_line(round_number, workload.floor, floor_result), flush=True)
-                runs.append({"round": round_number, "workload": workload.name, "result": result,
-                             "floor": workload.floor, "floor_result": floor_result})
+                run = {"round": round_number, "workload": workload.name, "result": result,
+                       "floor": workload.floor, "floor_result": floor_result}
+                if ceiling_port is not None and workload.name == "W6":
+                    run["ceiling_result"] = run_workload(workload, ceiling_port, data_files, quiz_load, args.warmup,
+                                                         args.duration)
+                    print(report.run_line(round_number, "W6 ceil.", run["ceiling_result"]), flush=True)
+                runs.append(run)
         return runs
 
     # --- report -----------------------------------------------------------------------------------
 
-    def report(self, runs: list[dict[str, Any]], sql: dict[str, Any], rss: dict[str, Any] | None) -> int:
+    def report(self, runs: list[dict[str, Any]], sql: dict[str, Any], rss: dict[str, Any] | None,
+               floor_rss: dict[str, Any] | None) -> int:
         floor_environment = dict(self.environment)
         if self.args.floor_worker_class:
             floor_environment.update(GUNICORN_WORKER_CLASS=self.args.floor_worker_class, GUNICORN_THREADS="1")
@@ -294,7 +314,7 @@ class Bench:
                 "floor_gunicorn": gunicorn_settings(floor_environment),
             },
             "summary": [report.summary_row(workload, runs, sql) for workload in self.workloads],
-            "runs": runs, "sql": sql, "rss": rss, "rss_budget_mb": report.RSS_BUDGET_MB,
+            "runs": runs, "sql": sql, "rss": rss, "rss_budget_mb": report.RSS_BUDGET_MB, "floor_rss": floor_rss,
             "errors": report.run_errors(runs),
         }
         json_path, markdown_path = report.write(result, report.render(result, markdown=True),
