@@ -4,8 +4,8 @@ W1-W6 run under wrk with the scripts of bench/lua (a random id or token per requ
 file); W7 (quiz attempt start + submit, which wrk cannot chain) runs on Python threads. Every run
 has an unrecorded warm-up, then a fixed duration, and answers one dict: requests, seconds, rps,
 p50_ms, p95_ms, p99_ms, non_2xx, socket_errors. The floors are a bare Flask app under the same gunicorn
-settings (bench/floor) and raw bcrypt on all cores; the ceiling (bench/ceiling) is W6 on the stack's
-bare parts, served the same way.
+settings (bench/floor) and raw bcrypt on all cores; the ceiling (bench/ceiling) is W6 and W7 on the
+stack's bare parts, served the same way.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ WORKLOADS = [
     Workload("W6", "PUT /api/v1/enrollments/{e}/lessons/{l}/progress", "F:db", "progress.lua", data="progress"),
     Workload("W7", "quiz attempt start + submit", "F:db", connections=QUIZ_THREADS),
 ]
+
+
+CEILING_WORKLOADS = ("W6", "W7")  # the ones bench/ceiling answers
 
 
 class LoadError(RuntimeError):
@@ -237,7 +240,7 @@ def start_floor_server(environment: dict[str, str], workdir: Path,
 
 def start_ceiling_server(environment: dict[str, str], workdir: Path,
                          worker_class: str | None) -> tuple[ProcessGroup, int]:
-    """W6 on the stack's bare parts (bench/ceiling), under the floor's gunicorn settings."""
+    """W6 and W7 on the stack's bare parts (bench/ceiling), under the floor's gunicorn settings."""
     return start_bare_server("ceiling", CEILING, "/ready", environment, workdir, worker_class)
 
 

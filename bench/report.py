@@ -1,6 +1,6 @@
 """The report of `make bench`: one table (workload, req/s, latency, its floor, the ratio to the floor
 against its target, SQL statements per request against their budget), the memory of the web
-server and of the floor server, W6 on the stack's bare parts when measured (`--ceiling`), the
+server and of the floor server, W6 and W7 on the stack's bare parts when measured (`--ceiling`), the
 machine, and the same as JSON and as markdown in bench/results/.
 """
 
@@ -147,16 +147,20 @@ def quiz_line(runs: list[dict[str, Any]]) -> str | None:
             f"submit p50 {values['submit_p50_ms']:.2f} ms, p99 {values['submit_p99_ms']:.2f} ms")
 
 
-def ceiling_line(runs: list[dict[str, Any]]) -> str | None:
-    """W6 on the stack's bare parts (`--ceiling`), against the same floor runs as ours."""
-    runs = [run for run in runs if "ceiling_result" in run and run["floor_result"]["rps"]]
-    if not runs:
-        return None
-    rps = median_of([run["ceiling_result"]["rps"] for run in runs])
-    ratio = median_of([run["ceiling_result"]["rps"] / run["floor_result"]["rps"] for run in runs])
-    ours = median_of([run["result"]["rps"] / run["floor_result"]["rps"] for run in runs])
-    return (f"W6 on the stack's bare parts (bench/ceiling): {rps:,.1f} req/s, ceiling/floor {ratio:.2f} "
-            f"(ours/floor {ours:.2f}, target {TARGET_RATIOS['W6']:.2f})")
+def ceiling_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """W6 and W7 on the stack's bare parts (`--ceiling`), against the same floor runs as ours."""
+    lines = []
+    for workload in dict.fromkeys(run["workload"] for run in runs if "ceiling_result" in run):
+        mine = [run for run in runs if run["workload"] == workload and "ceiling_result" in run
+                and run["floor_result"]["rps"]]
+        if not mine:
+            continue
+        rps = median_of([run["ceiling_result"]["rps"] for run in mine])
+        ratio = median_of([run["ceiling_result"]["rps"] / run["floor_result"]["rps"] for run in mine])
+        ours = median_of([run["result"]["rps"] / run["floor_result"]["rps"] for run in mine])
+        lines.append(f"{workload} on the stack's bare parts (bench/ceiling): {rps:,.1f} req/s, ceiling/floor "
+                     f"{ratio:.2f} (ours/floor {ours:.2f}, target {TARGET_RATIOS[workload]:.2f})")
+    return lines
 
 
 def rss_line(rss: dict[str, Any] | None) -> str:
@@ -209,7 +213,7 @@ def context_lines(report: dict[str, Any]) -> list[str]:
 def render(report: dict[str, Any], markdown: bool = False) -> str:
     """The whole report as text for the terminal, or as markdown for bench/README.md."""
     table = (markdown_table if markdown else text_table)(report["summary"])
-    notes = [quiz_line(report["runs"]), ceiling_line(report["runs"]), rss_line(report["rss"]),
+    notes = [quiz_line(report["runs"]), *ceiling_lines(report["runs"]), rss_line(report["rss"]),
              floor_rss_line(report.get("floor_rss"))]
     if not report["sql"].get("available"):
         notes.append(f"SQL statements per request: n/a ({report['sql']['reason']})")

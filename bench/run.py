@@ -45,7 +45,7 @@ import sqlcount
 from client import Client, HttpError
 from deploy import (ROOT, DeployError, ProcessGroup, Services, app_environment, free_port, gunicorn_settings,
                     read_procfile, run_step, server_rss, wait_until_ready)
-from loads import (WORKLOADS, LoadError, QuizLoad, run_floor, run_workload, start_ceiling_server, start_floor_server,
+from loads import (CEILING_WORKLOADS, WORKLOADS, LoadError, QuizLoad, run_floor, run_workload, start_ceiling_server, start_floor_server,
                    wrk_path)
 
 ADMIN_EMAIL = "admin@bench.example.com"
@@ -73,7 +73,7 @@ def parse_args() -> argparse.Namespace:
     run.add_argument("--sql-samples", type=int, default=5,
                      help="counted requests per request kind (default 5; 0 skips the statement count)")
     run.add_argument("--ceiling", action="store_true",
-                     help="after W6 and its floor, run W6 against bench/ceiling (the stack's bare parts) too")
+                     help="after W6 and W7 and their floor, run them against bench/ceiling (the stack's bare parts) too")
     run.add_argument("--skip-seed-checks", action="store_true",
                      help="do not check the seeded data and one request of each workload before the runs")
     deploy = parser.add_argument_group("deploy")
@@ -268,7 +268,7 @@ class Bench:
         return port
 
     def start_ceiling(self) -> int | None:
-        if not self.args.ceiling or all(workload.name != "W6" for workload in self.workloads):
+        if not self.args.ceiling or all(workload.name not in CEILING_WORKLOADS for workload in self.workloads):
             return None
         server, port = start_ceiling_server(self.environment, self.workdir, self.args.floor_worker_class)
         self.cleanup.callback(quietly, "stopping the ceiling server", server.stop)
@@ -279,6 +279,7 @@ class Bench:
         quiz_load = QuizLoad(self.port, data)
         floor_port = self.start_floor()
         ceiling_port = self.start_ceiling()
+        ceiling_quiz_load = QuizLoad(ceiling_port, data) if ceiling_port is not None else None
         cost = int(self.environment.get("BCRYPT_ROUNDS", "12"))
         args, runs = self.args, []
         for round_number in range(1, args.rounds + 1):
@@ -290,10 +291,10 @@ class Bench:
                 print(report.run_line(round_number, workload.floor, floor_result), flush=True)
                 run = {"round": round_number, "workload": workload.name, "result": result,
                        "floor": workload.floor, "floor_result": floor_result}
-                if ceiling_port is not None and workload.name == "W6":
-                    run["ceiling_result"] = run_workload(workload, ceiling_port, data_files, quiz_load, args.warmup,
-                                                         args.duration)
-                    print(report.run_line(round_number, "W6 ceil.", run["ceiling_result"]), flush=True)
+                if ceiling_port is not None and workload.name in CEILING_WORKLOADS:
+                    run["ceiling_result"] = run_workload(workload, ceiling_port, data_files, ceiling_quiz_load,
+                                                         args.warmup, args.duration)
+                    print(report.run_line(round_number, f"{workload.name} ceil.", run["ceiling_result"]), flush=True)
                 runs.append(run)
         return runs
 
