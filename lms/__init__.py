@@ -101,7 +101,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         init_metrics(app)
     app.before_request(announce_reads_ahead)  # what the limiter's round trip reads too
     init_rate_limits(app)
-    cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True,
+    # CORS headers go to cross-origin requests only (those with an Origin), as the existing API
+    # sends them; `finish_response` adds `Vary: Origin` to every answer instead of flask-cors.
+    cors.init_app(app, origins=settings["CORS_ORIGINS"], supports_credentials=True, always_send=False,
+                  vary_header=False,
                   expose_headers=["X-Request-ID", "ETag", "Retry-After", "RateLimit-Limit",
                                   "RateLimit-Remaining", "RateLimit-Reset", "X-RateLimit-Limit",
                                   "X-RateLimit-Remaining", "X-RateLimit-Reset", "Idempotent-Replayed"])

@@ -201,6 +201,7 @@ def put_headers(response: Response, headers: list[tuple[str, str]]) -> None:
 def finish_response(response: Response) -> Response:
     config = current_app.config
     put_headers(response, [("X-Request-ID", g.get("request_id") or uuid.uuid4().hex)])
+    _vary_by_origin(response)
     if config["SECURITY_HEADERS_ENABLED"]:
         response.headers.setdefault("X-Permitted-Cross-Domain-Policies", "none")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -212,6 +213,15 @@ def finish_response(response: Response) -> Response:
                     extra={"method": request.method, "path": request.path,
                            "status": response.status_code, "duration_ms": round(duration_ms, 1)})
     return response
+
+
+def _vary_by_origin(response: Response) -> None:
+    """Only a request with an Origin gets CORS headers, so a cache must keep answers apart by it."""
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers.add("Vary", "Origin")
+    elif "origin" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Origin"
 
 
 def json_bytes(data: Any) -> bytes:

@@ -97,6 +97,17 @@ def test_cors_headers_for_an_allowed_origin(client):
     assert "X-Request-ID" in response.headers["Access-Control-Expose-Headers"]
 
 
+def test_cors_headers_only_for_a_request_with_an_origin(client):
+    """As the existing API: a same-origin or server-side call gets no CORS headers; every answer
+    says it varies by Origin, so that a cache never hands one to the other."""
+    plain = client.get("/api/v1/health")
+    cross = client.get("/api/v1/health", headers={"Origin": ALLOWED_ORIGIN})
+    assert not [name for name in plain.headers.keys() if name.startswith("Access-Control-")]
+    assert cross.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED_ORIGIN]
+    assert plain.headers.getlist("Vary") == ["Origin"]
+    assert cross.headers.getlist("Vary") == ["Origin"]
+
+
 def test_cors_preflight_for_an_allowed_origin(client):
     response = client.options("/api/v1/health", headers={
         "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
