@@ -217,11 +217,9 @@ def finish_response(response: Response) -> Response:
 
 def _vary_by_origin(response: Response) -> None:
     """Only a request with an Origin gets CORS headers, so a cache must keep answers apart by it."""
-    vary = response.headers.get("Vary")
-    if vary is None:
+    named = {name.strip().lower() for line in response.headers.getlist("Vary") for name in line.split(",")}
+    if not named & {"origin", "*"}:
         response.headers.add("Vary", "Origin")
-    elif "origin" not in vary.lower():
-        response.headers["Vary"] = f"{vary}, Origin"
 
 
 def json_bytes(data: Any) -> bytes:

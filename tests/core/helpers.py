@@ -45,6 +45,10 @@ def add_probe_routes(app: Flask) -> None:
     def other():
         return {"ok": True}
 
+    @blp.route("/varies")
+    def varies():
+        return {"ok": True}, 200, {"Vary": "Accept-Encoding"}
+
     @blp.route("/boom")
     def boom():
         raise RuntimeError(LEAKY_MESSAGE)

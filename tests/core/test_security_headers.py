@@ -108,6 +108,12 @@ def test_cors_headers_only_for_a_request_with_an_origin(client):
     assert cross.headers.getlist("Vary") == ["Origin"]
 
 
+def test_vary_names_origin_once_next_to_what_a_view_varies_by(make_probe_app):
+    response = make_probe_app().test_client().get("/api/v1/probe/varies", headers={"Origin": ALLOWED_ORIGIN})
+    named = [name.strip() for line in response.headers.getlist("Vary") for name in line.split(",")]
+    assert sorted(named) == ["Accept-Encoding", "Origin"]
+
+
 def test_cors_preflight_for_an_allowed_origin(client):
     response = client.options("/api/v1/health", headers={
         "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
