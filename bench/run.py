@@ -45,8 +45,8 @@ import sqlcount
 from client import Client, HttpError
 from deploy import (ROOT, DeployError, ProcessGroup, Services, app_environment, free_port, gunicorn_settings,
                     read_procfile, run_step, server_rss, wait_until_ready)
-from loads import (CEILING_WORKLOADS, WORKLOADS, LoadError, QuizLoad, run_floor, run_workload, start_ceiling_server, start_floor_server,
-                   wrk_path)
+from loads import (CEILING_WORKLOADS, WORKLOADS, LoadError, QuizLoad, run_floor, run_workload, start_ceiling_server,
+                   start_floor_server, wrk_path)
 
 ADMIN_EMAIL = "admin@bench.example.com"
 SEED_THREADS = 8
@@ -73,7 +73,8 @@ def parse_args() -> argparse.Namespace:
     run.add_argument("--sql-samples", type=int, default=5,
                      help="counted requests per request kind (default 5; 0 skips the statement count)")
     run.add_argument("--ceiling", action="store_true",
-                     help="after W6 and W7 and their floor, run them against bench/ceiling (the stack's bare parts) too")
+                     help="after W6 and W7 and their floor, run them against bench/ceiling (the stack's bare "
+                          "parts) too")
     run.add_argument("--skip-seed-checks", action="store_true",
                      help="do not check the seeded data and one request of each workload before the runs")
     deploy = parser.add_argument_group("deploy")
@@ -159,7 +160,6 @@ class Bench:
         self.environment: dict[str, str] = {}
         self.web: ProcessGroup | None = None
         self.floor: ProcessGroup | None = None
-        self.ceiling_port: int | None = None
 
     def run(self) -> int:
         self.deploy()
